@@ -1,0 +1,125 @@
+/**
+ * The contract between the generic registry (core/apiserver) and the one strategy file per kind
+ * (core/registry/<group>/<kind>.ts). A strategy says what Kubernetes' REST strategy for that kind says:
+ * defaulting (SetDefaults_*), create/update preparation, validation, table printing and field selectors.
+ */
+import type { KObject } from '../api/object.ts';
+import type { FieldError } from '../api/field-errors.ts';
+
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+
+export const ALL_VERBS: readonly Verb[] = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
+
+/** Describes one REST resource as discovery shows it. */
+export interface ResourceInfo {
+  group: string; // '' for core
+  version: string;
+  resource: string; // plural, e.g. 'deployments'
+  singular: string; // e.g. 'deployment'
+  kind: string; // e.g. 'Deployment'
+  listKind?: string; // default `${kind}List`
+  namespaced: boolean;
+  verbs: readonly Verb[];
+  shortNames?: readonly string[];
+  categories?: readonly string[];
+}
+
+/** One column of a meta.k8s.io/v1 Table, as printers.go defines it. */
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string; // e.g. 'name'
+  description?: string;
+  priority?: number; // 0 = default, 1 = -o wide
+}
+
+export type TableCell = string | number | boolean | null;
+
+/** What a strategy hook may know about the request it runs in. */
+export interface RequestContext {
+  /** The authenticated (or impersonated) user making the request. */
+  user: UserInfo;
+  /** Current time (injectable for tests). */
+  now: Date;
+  /** True for dryRun=All. */
+  dryRun: boolean;
+  /** The authorizer chain (for review kinds: SelfSubjectAccessReview, SubjectAccessReview, rules reviews). */
+  authorizer: import('../auth/types.ts').Authorizer;
+}
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** A subresource a kind serves. `status` and `scale` have generic implementations. */
+export interface ScaleAccess {
+  /** JSON path pieces to .spec.replicas, .status.replicas and the label selector string. */
+  specReplicas(obj: KObject): number;
+  setSpecReplicas(obj: KObject, n: number): void;
+  statusReplicas(obj: KObject): number;
+  selector(obj: KObject): string;
+}
+
+export interface Strategy {
+  info: ResourceInfo;
+
+  /** Kubernetes defaulting (SetDefaults_*). Mutates obj. Runs on create, update and patch results. */
+  defaults?(obj: KObject): void;
+
+  /**
+   * Create preparation (PrepareForCreate): e.g. reset status for kinds with a status subresource,
+   * set generation. The generic layer already sets uid, creationTimestamp, resourceVersion, generation=1.
+   */
+  prepareForCreate?(obj: KObject, ctx: RequestContext): void;
+
+  /**
+   * Update preparation (PrepareForUpdate): e.g. keep old status for kinds with a status subresource;
+   * bump generation when spec changed (the generic layer bumps generation when anything outside
+   * metadata and status changed, unless `generationFromSpec` says otherwise).
+   */
+  prepareForUpdate?(obj: KObject, old: KObject, ctx: RequestContext): void;
+
+  /** Validation on create. Object metadata (name, labels…) is validated generically first. */
+  validate?(obj: KObject, ctx: RequestContext): FieldError[];
+  /** Validation on update (immutable fields and update-only rules). Runs in addition to `validate`. */
+  validateUpdate?(obj: KObject, old: KObject, ctx: RequestContext): FieldError[];
+
+  /** Name validation for metadata.name (default: DNS-1123 subdomain; some kinds use label or path segment). */
+  nameValidation?: 'subdomain' | 'label' | 'path-segment' | 'none';
+
+  /** Whether the kind has a status subresource (then the main resource ignores .status on update). */
+  hasStatus?: boolean;
+  /** Scale subresource access, for kinds that serve /scale. */
+  scale?: ScaleAccess;
+  /** Extra subresources to list in discovery (e.g. pods/log), beyond status and scale. */
+  extraSubresources?: readonly { name: string; kind: string; group?: string; version?: string; verbs: readonly Verb[] }[];
+
+  /** Table columns exactly as kubectl/printers.go shows them (Name first). */
+  columns?: readonly TableColumn[];
+  /** The cells of one row, one per column. `now` is for Age columns. */
+  row?(obj: KObject, now: Date): TableCell[];
+
+  /** Field selector values beyond metadata.name/metadata.namespace (e.g. pods: spec.nodeName, status.phase). */
+  fieldSelectors?(obj: KObject): Record<string, string>;
+
+  /** Kinds that are not stored (reviews): handle create and return the response object. */
+  virtualCreate?(obj: KObject, ctx: RequestContext): KObject | Promise<KObject>;
+
+  /** Pod-like graceful deletion: the grace period to apply on DELETE (undefined = delete immediately). */
+  gracePeriod?(obj: KObject, requested: number | undefined): number | undefined;
+
+  /** Whether strategic merge patch is supported (built-in kinds: yes; default true). */
+  supportsStrategicMerge?: boolean;
+}
