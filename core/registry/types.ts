@@ -122,4 +122,16 @@ export interface Strategy {
 
   /** Whether strategic merge patch is supported (built-in kinds: yes; default true). */
   supportsStrategicMerge?: boolean;
+
+  /**
+   * For a kind served in several versions or groups from ONE storage (events.k8s.io/v1 Event is stored as
+   * core/v1 Event; autoscaling/v1 HPA as autoscaling/v2): the storage resource and the conversions.
+   * The stored form is the other strategy's; `fromStorage` must set apiVersion/kind of this version.
+   */
+  storedAs?: {
+    group: string;
+    resource: string;
+    toStorage(obj: KObject): KObject;
+    fromStorage(obj: KObject): KObject;
+  };
 }
