@@ -1,7 +1,8 @@
 /** The generic shape of every Kubernetes object as Berth stores and serves it (plain JSON). */
-import type { ObjectMeta } from 'kubernetes-types/meta/v1';
+import type { ObjectMeta as ReadonlyObjectMeta } from 'kubernetes-types/meta/v1';
 
-export type { ObjectMeta };
+/** ObjectMeta as the server manipulates it (kubernetes-types marks server-set fields readonly). */
+export type ObjectMeta = { -readonly [K in keyof ReadonlyObjectMeta]: ReadonlyObjectMeta[K] };
 
 export interface KObject {
   apiVersion?: string;

@@ -120,6 +120,11 @@ export interface Strategy {
   /** Pod-like graceful deletion: the grace period to apply on DELETE (undefined = delete immediately). */
   gracePeriod?(obj: KObject, requested: number | undefined): number | undefined;
 
+  /** PUT of a missing object creates it (AllowCreateOnUpdate; e.g. leases, endpoints, RBAC objects). */
+  allowCreateOnUpdate?: boolean;
+  /** DELETE answers with the deleted object instead of a Success Status (ReturnDeletedObject). */
+  returnDeletedObject?: boolean;
+
   /** Whether strategic merge patch is supported (built-in kinds: yes; default true). */
   supportsStrategicMerge?: boolean;
 
