@@ -16,9 +16,16 @@ const ALL_RULES: RulesResult = {
 
 /** system:masters and the admin group: everything (what cluster-admin grants). */
 export class SuperuserAuthorizer implements Authorizer {
-  constructor(private readonly groups = [SYSTEM_MASTERS, CLUSTER_ADMINS_GROUP]) {}
+  /**
+   * `users`: identities allowed everything until RBAC gives them their own roles (the in-process
+   * controller manager).
+   */
+  constructor(
+    private readonly users: readonly string[] = [],
+    private readonly groups: readonly string[] = [SYSTEM_MASTERS, CLUSTER_ADMINS_GROUP],
+  ) {}
   private isSuper(u: UserInfo): boolean {
-    return u.groups.some((g) => this.groups.includes(g));
+    return this.users.includes(u.username) || u.groups.some((g) => this.groups.includes(g));
   }
   authorize(a: Attributes): AuthorizerResult {
     return this.isSuper(a.user) ? { decision: 'allow', reason: '' } : { decision: 'noOpinion', reason: '' };

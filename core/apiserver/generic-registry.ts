@@ -44,6 +44,8 @@ export interface AdmissionPlugin {
   validate?(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined, ctx: RequestContext): void;
   /** After a write has been committed (not on dry-run). */
   committed?(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined): void;
+  /** A write that passed admission was not committed (dry-run, or storage refused it). */
+  aborted?(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined): void;
 }
 
 /** Managed-fields bookkeeping hook (server-side apply's field manager). */
@@ -253,6 +255,16 @@ export class GenericRegistry {
     }
   }
 
+  private aborted(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined): void {
+    for (const p of this.admission) {
+      try {
+        p.aborted?.(op, s, obj, old);
+      } catch {
+        /* best effort */
+      }
+    }
+  }
+
   private invalid(s: Served, name: string, errs: FieldError[]): StatusError {
     return errors.invalid(s.strategy.info.group, s.strategy.info.kind, name, errs);
   }
@@ -301,18 +313,28 @@ export class GenericRegistry {
     st.defaults?.(obj);
     st.prepareForCreate?.(obj, ctx);
     if (m.generation === undefined) m.generation = 1;
+    // Mutating admission, then validation, then validating admission (the apiserver's order).
     this.runAdmit('CREATE', s, obj, undefined, ctx);
-    const errs = [...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'), ...(st.validate?.(obj, ctx) ?? [])];
-    if (errs.length) throw this.invalid(s, m.name ?? m.generateName ?? '', errs);
-    this.runValidate('CREATE', s, obj, undefined, ctx);
+    try {
+      const errs = [...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'), ...(st.validate?.(obj, ctx) ?? [])];
+      if (errs.length) throw this.invalid(s, m.name ?? m.generateName ?? '', errs);
+      this.runValidate('CREATE', s, obj, undefined, ctx);
+    } catch (e) {
+      this.aborted('CREATE', s, obj, undefined);
+      throw e;
+    }
     if (opts.fieldManager !== undefined) this.fieldManager?.update(undefined, obj, opts.fieldManager, s.gv, ctx.now, opts.subresource);
-    if (ctx.dryRun) return this.fromStorage(s, this.toStorage(s, obj));
+    if (ctx.dryRun) {
+      this.aborted('CREATE', s, obj, undefined);
+      return this.fromStorage(s, this.toStorage(s, obj));
+    }
     try {
       const stored = this.store.create(this.key(s, namespace, m.name!), this.toStorage(s, obj));
       const out = this.fromStorage(s, stored);
       this.committed('CREATE', s, out, undefined);
       return out;
     } catch (e) {
+      this.aborted('CREATE', s, obj, undefined);
       throw translateStoreError(e, s, m.name ?? '');
     }
   }
@@ -367,7 +389,16 @@ export class GenericRegistry {
     if (m.managedFields === undefined && old.metadata.managedFields) m.managedFields = deepCopy(old.metadata.managedFields);
     m.generation = old.metadata.generation ?? 1;
 
-    if (opts.subresource === 'status') {
+    if (opts.subresource === 'finalize') {
+      // namespaces/finalize: only spec.finalizers changes.
+      const finals = isPlainObject(obj['spec']) ? (obj['spec'] as { finalizers?: unknown }).finalizers : undefined;
+      for (const k of Object.keys(obj)) if (k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
+      for (const k of Object.keys(old)) if (k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') obj[k] = deepCopy(old[k]);
+      resetMetaForStatus(obj, old);
+      const spec = (isPlainObject(obj['spec']) ? obj['spec'] : (obj['spec'] = {})) as { finalizers?: unknown };
+      if (Array.isArray(finals) && finals.length) spec.finalizers = finals;
+      else delete spec.finalizers;
+    } else if (opts.subresource === 'status') {
       // Only status may change: everything else comes from the old object.
       for (const k of Object.keys(obj)) if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
       for (const k of Object.keys(old)) if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') obj[k] = deepCopy(old[k]);
@@ -382,21 +413,34 @@ export class GenericRegistry {
       if (specChanged(obj, old)) m.generation = (old.metadata.generation ?? 1) + 1;
     }
     this.runAdmit('UPDATE', s, obj, old, ctx);
-    const errs = [
-      ...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'),
-      ...validateObjectMetaUpdate(obj, old),
-      ...(opts.subresource === 'status' ? [] : [...(st.validate?.(obj, ctx) ?? []), ...(st.validateUpdate?.(obj, old, ctx) ?? [])]),
-    ];
-    if (errs.length) throw this.invalid(s, name, errs);
-    this.runValidate('UPDATE', s, obj, old, ctx);
+    try {
+      const errs = [
+        ...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'),
+        ...validateObjectMetaUpdate(obj, old),
+        ...(opts.subresource === 'status' || opts.subresource === 'finalize'
+          ? []
+          : [...(st.validate?.(obj, ctx) ?? []), ...(st.validateUpdate?.(obj, old, ctx) ?? [])]),
+      ];
+      if (errs.length) throw this.invalid(s, name, errs);
+      this.runValidate('UPDATE', s, obj, old, ctx);
+    } catch (e) {
+      this.aborted('UPDATE', s, obj, old);
+      throw e;
+    }
 
     // No-op updates do not write (and do not bump resourceVersion), as etcd3's GuaranteedUpdate.
-    if (sameObject(obj, old)) return { object: old, created: false };
+    if (sameObject(obj, old)) {
+      this.aborted('UPDATE', s, obj, old);
+      return { object: old, created: false };
+    }
     if (opts.fieldManager !== undefined) this.fieldManager?.update(old, obj, opts.fieldManager, s.gv, ctx.now, opts.subresource);
 
     // Finalizers emptied on an object being deleted: the update completes the deletion.
-    const finishDelete = !!m.deletionTimestamp && (m.finalizers ?? []).length === 0;
-    if (ctx.dryRun) return { object: this.fromStorage(s, this.toStorage(s, obj)), created: false };
+    const finishDelete = !!m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !st.holdsDeletion?.(obj);
+    if (ctx.dryRun) {
+      this.aborted('UPDATE', s, obj, old);
+      return { object: this.fromStorage(s, this.toStorage(s, obj)), created: false };
+    }
     try {
       const expected = Number(old.metadata.resourceVersion);
       if (finishDelete) {
@@ -409,6 +453,7 @@ export class GenericRegistry {
       this.committed('UPDATE', s, out, old);
       return { object: out, created: false };
     } catch (e) {
+      this.aborted('UPDATE', s, obj, old);
       throw translateStoreError(e, s, name);
     }
   }
@@ -454,6 +499,22 @@ export class GenericRegistry {
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
       finalizers = [...finalizers.filter((f) => f !== 'orphan'), 'foregroundDeletion'];
     if (policy === 'Background') finalizers = finalizers.filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+
+    // Deletion held by the object's own spec (namespaces): mark it and keep it.
+    if (st.holdsDeletion?.(old)) {
+      if (!m.deletionTimestamp) m.deletionTimestamp = rfc3339(ctx.now);
+      m.deletionGracePeriodSeconds ??= 0;
+      if (finalizers.length) m.finalizers = finalizers;
+      st.markDeleting?.(obj);
+      if (ctx.dryRun || sameObject(obj, old)) return { object: ctx.dryRun ? obj : old, gone: false };
+      try {
+        const out = this.fromStorage(s, this.store.update(key, this.toStorage(s, obj), Number(old.metadata.resourceVersion)));
+        this.committed('UPDATE', s, out, old);
+        return { object: out, gone: false };
+      } catch (e) {
+        throw translateStoreError(e, s, name);
+      }
+    }
 
     // Graceful deletion (pods).
     const grace = st.gracePeriod ? st.gracePeriod(old, options.gracePeriodSeconds) : undefined;

@@ -34,10 +34,14 @@ export interface Patcher {
   ): KObject;
 }
 
-/** Strict/Warn field validation (unknown fields, wrong types) against the kind's schema. */
+/** Field validation against the kind's schema, as the apiserver's decoder does it. */
 export interface FieldValidator {
-  /** Returns problems as `unknown field "spec.foo"` / type messages; may prune unknown fields in place. */
-  check(s: Served, obj: KObject): string[];
+  /**
+   * `unknown`: `unknown field "spec.foo"` messages (an error under Strict, a warning under Warn; the
+   * fields are pruned in place either way). `invalid`: type errors such as a string where an integer
+   * belongs — always a 400, as a failed decode is in Kubernetes.
+   */
+  check(s: Served, obj: KObject): { unknown: string[]; invalid: string[] };
 }
 
 export interface HandlerDeps {
@@ -200,13 +204,12 @@ export class ResourceHandlers {
 
   private validateFields(s: Served, obj: KObject, mode: FieldValidation): string[] {
     if (!this.d.fieldValidator) return [];
-    const problems = this.d.fieldValidator.check(s, obj);
-    if (!problems.length || mode === 'Ignore') return [];
-    if (mode === 'Strict')
-      throw errors.badRequest(
-        `${s.strategy.info.kind} in version "${s.strategy.info.version}" cannot be handled as a ${s.strategy.info.kind}: strict decoding error: ${problems.join(', ')}`,
-      );
-    return problems;
+    const { unknown, invalid } = this.d.fieldValidator.check(s, obj);
+    const what = `${s.strategy.info.kind} in version "${s.strategy.info.version}" cannot be handled as a ${s.strategy.info.kind}`;
+    if (invalid.length) throw errors.badRequest(`${what}: ${invalid.join(', ')}`);
+    if (!unknown.length || mode === 'Ignore') return [];
+    if (mode === 'Strict') throw errors.badRequest(`${what}: strict decoding error: ${unknown.join(', ')}`);
+    return unknown;
   }
 
   private async create(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams): Promise<void> {

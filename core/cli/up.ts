@@ -1,0 +1,52 @@
+/**
+ * `berth up`: start a cluster headless in the foreground (DESIGN.md §3). Prints the API URL and the
+ * kubeconfig path, then "ready"; SIGTERM/SIGINT stop it cleanly. Starting again on the same data dir
+ * resumes the same cluster.
+ */
+import { commonOptions, dataDirFrom, parse } from './args.ts';
+import { UsageError } from './usage-error.ts';
+import { startCluster } from '../cluster/cluster.ts';
+
+export async function runUp(args: string[]): Promise<void> {
+  const { values } = parse(args, {
+    ...commonOptions,
+    nodes: { type: 'string' },
+    driver: { type: 'string' },
+    'api-port': { type: 'string' },
+  });
+  const nodes = values.nodes === undefined ? 0 : Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a whole number ≥ 0, got "${values.nodes}"`);
+  const driver = values.driver ?? 'docker';
+  if (!['docker', 'qemu', 'simulated'].includes(driver)) throw new UsageError(`--driver must be docker, qemu or simulated, got "${driver}"`);
+  if (nodes > 0)
+    throw new Error(
+      `worker nodes are not available yet in this build (driver "${driver}"); run \`berth up --nodes 0\` for a control-plane-only cluster`,
+    );
+  let apiPort: number | undefined;
+  if (values['api-port'] !== undefined) {
+    apiPort = Number(values['api-port']);
+    if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`--api-port must be a port number, got "${values['api-port']}"`);
+  }
+  const dataDir = dataDirFrom(values);
+  const cluster = await startCluster({ dataDir, name: values.name, apiPort });
+  console.log(`API server: ${cluster.url}`);
+  console.log(`kubeconfig: ${cluster.kubeconfigPath}`);
+  console.log(`data dir:   ${dataDir}`);
+  console.log(`cluster "${cluster.config.name}" is ready (nodes: ${nodes}). Try: KUBECONFIG=${cluster.kubeconfigPath} kubectl get ns`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string): void => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`received ${sig}, stopping…`);
+      void cluster.stop().then(resolve, (e: unknown) => {
+        console.error(`berth: error while stopping: ${e instanceof Error ? e.message : String(e)}`);
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  console.log('stopped');
+}

@@ -1,0 +1,118 @@
+/**
+ * The in-process client: how components inside the Berth process (controllers, bootstrap) use the API.
+ * It skips HTTP but never authorization, admission or validation (DESIGN.md principle 1): every call is
+ * authorized as the client's own user and goes through the generic registry.
+ */
+import type { KObject } from '../api/object.ts';
+import { errors } from '../api/status.ts';
+import type { Attributes, UserInfo } from '../auth/types.ts';
+import type { ApiServer } from '../apiserver/server.ts';
+import type { DeleteOptions } from '../apiserver/generic-registry.ts';
+import { forbiddenReason } from '../apiserver/authz.ts';
+import type { Served } from '../apiserver/resources.ts';
+import type { Watcher } from '../store/types.ts';
+
+export interface ResourceRef {
+  group: string;
+  version: string;
+  resource: string;
+}
+
+export interface ListOpts {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export class InProcessClient {
+  constructor(
+    private readonly server: ApiServer,
+    readonly user: UserInfo,
+  ) {}
+
+  private served(r: ResourceRef): Served {
+    const s = this.server.table.lookup(r.group, r.version, r.resource);
+    if (!s) throw errors.pathNotFound();
+    return s;
+  }
+
+  private authorize(s: Served, verb: string, namespace: string, name: string, subresource = ''): void {
+    const a: Attributes = {
+      user: this.user,
+      verb,
+      resourceRequest: true,
+      apiGroup: s.strategy.info.group,
+      apiVersion: s.strategy.info.version,
+      resource: s.strategy.info.resource,
+      subresource,
+      namespace: s.strategy.info.namespaced ? namespace : '',
+      name,
+      path: '',
+    };
+    const r = this.server.opts.authorizer.authorize(a);
+    if (r.decision !== 'allow')
+      throw errors.forbidden({ group: a.apiGroup, resource: a.resource }, name, forbiddenReason(a, r.reason));
+  }
+
+  get(r: ResourceRef, namespace: string, name: string): KObject {
+    const s = this.served(r);
+    this.authorize(s, 'get', namespace, name);
+    return this.server.registry.get(s, namespace, name);
+  }
+
+  list(r: ResourceRef, namespace: string, opts: ListOpts = {}): { items: KObject[]; resourceVersion: string; continue?: string } {
+    const s = this.served(r);
+    this.authorize(s, 'list', namespace, '');
+    return this.server.registry.list(s, namespace, opts);
+  }
+
+  watch(
+    r: ResourceRef,
+    namespace: string,
+    opts: { labelSelector?: string; fieldSelector?: string; resourceVersion?: string },
+    onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KObject) => void,
+  ): Watcher {
+    const s = this.served(r);
+    this.authorize(s, 'watch', namespace, '');
+    return this.server.registry.watch(s, namespace, opts, onEvent);
+  }
+
+  create(r: ResourceRef, namespace: string, obj: KObject, fieldManager?: string): KObject {
+    const s = this.served(r);
+    this.authorize(s, 'create', namespace, '');
+    return this.server.registry.create(s, namespace, obj, this.server.context(this.user), { fieldManager: fieldManager ?? this.manager() });
+  }
+
+  update(r: ResourceRef, namespace: string, obj: KObject, subresource?: string): KObject {
+    const s = this.served(r);
+    const name = obj.metadata.name ?? '';
+    this.authorize(s, 'update', namespace, name, subresource);
+    return this.server.registry.update(s, namespace, name, obj, this.server.context(this.user), {
+      fieldManager: this.manager(),
+      subresource,
+    }).object;
+  }
+
+  delete(r: ResourceRef, namespace: string, name: string, opts: DeleteOptions = {}): { object: KObject; gone: boolean } {
+    const s = this.served(r);
+    this.authorize(s, 'delete', namespace, name);
+    return this.server.registry.delete(s, namespace, name, opts, this.server.context(this.user));
+  }
+
+  /** Every served resource that is the storage owner (not served from another's storage). */
+  storageResources(): ResourceRef[] {
+    return this.server.table.all
+      .filter((s) => !s.strategy.storedAs && !s.strategy.virtualCreate)
+      .map((s) => ({ group: s.strategy.info.group, version: s.strategy.info.version, resource: s.strategy.info.resource }));
+  }
+
+  isNamespaced(r: ResourceRef): boolean {
+    return this.served(r).strategy.info.namespaced;
+  }
+
+  private manager(): string {
+    return this.user.username.replace(/^system:serviceaccount:[^:]+:/, '').replace(/^system:/, '');
+  }
+}

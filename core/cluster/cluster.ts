@@ -1,0 +1,164 @@
+/**
+ * The composition root: one running cluster = store + PKI + API server + in-process controllers,
+ * for a data dir. Used by `berth up` and by the desktop app's cluster manager.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import type { Strategy } from '../registry/types.ts';
+import { ApiServer, type VersionInfo } from '../apiserver/server.ts';
+import { Authenticator } from '../apiserver/authn.ts';
+import { AuthorizerChain, PublicInfoAuthorizer, SuperuserAuthorizer } from '../apiserver/authz.ts';
+import { namespaceLifecycle } from '../apiserver/admission/namespace-lifecycle.ts';
+import { InProcessClient } from '../client/in-process.ts';
+import { NamespaceController } from '../controllers/namespace.ts';
+import { openStore } from '../store/sqlite-store.ts';
+import type { Store } from '../store/types.ts';
+import { coreV1Strategies } from '../registry/core/index.ts';
+import { groupStrategies } from '../registry/groups.ts';
+import { loadOrCreatePki } from '../pki/store.ts';
+import { writeKubeconfig } from '../pki/kubeconfig.ts';
+import { bootstrapObjects } from './bootstrap.ts';
+import { clusterFiles } from './paths.ts';
+import { acquire, release } from './lock.ts';
+import { serviceAllocation } from '../apiserver/admission/service-allocation.ts';
+import { createPatcher } from '../apiserver/patcher.ts';
+import { protobufDecoder } from '../apiserver/protobuf-body.ts';
+import { createOpenAPIProvider, createFieldValidator } from '../apiserver/openapi-provider.ts';
+
+export const KUBERNETES_VERSION: VersionInfo = {
+  major: '1',
+  minor: '33',
+  gitVersion: 'v1.33.0',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-01T00:00:00Z',
+  goVersion: 'go1.24.0',
+  compiler: 'gc',
+  platform: `${process.platform === 'win32' ? 'windows' : process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+/** The identity of the in-process controllers (system:kube-controller-manager, as in Kubernetes). */
+export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
+
+export interface ClusterConfig {
+  name: string;
+  apiPort: number;
+  serviceCIDR: string;
+  podCIDR: string;
+  createdAt: string;
+}
+
+export interface StartClusterOptions {
+  dataDir: string;
+  name?: string;
+  /** 0 = any free port (remembered in cluster.json for restarts). */
+  apiPort?: number;
+  host?: string;
+}
+
+export interface RunningCluster {
+  config: ClusterConfig;
+  url: string;
+  kubeconfigPath: string;
+  server: ApiServer;
+  store: Store;
+  stop(): Promise<void>;
+}
+
+export function allStrategies(): Strategy[] {
+  return [...coreV1Strategies, ...groupStrategies];
+}
+
+function loadConfig(path: string, opts: StartClusterOptions): ClusterConfig {
+  if (existsSync(path)) {
+    const c = JSON.parse(readFileSync(path, 'utf8')) as ClusterConfig;
+    if (opts.apiPort !== undefined && opts.apiPort !== 0) c.apiPort = opts.apiPort;
+    return c;
+  }
+  return {
+    name: opts.name ?? 'berth',
+    apiPort: opts.apiPort ?? 6443,
+    serviceCIDR: '10.96.0.0/12',
+    podCIDR: '10.244.0.0/16',
+    createdAt: new Date().toISOString(),
+  };
+}
+
+export async function startCluster(opts: StartClusterOptions): Promise<RunningCluster> {
+  const files = clusterFiles(opts.dataDir);
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  acquire(files.pidFile);
+  const host = opts.host ?? '127.0.0.1';
+  const config = loadConfig(files.config, opts);
+  let store: Store | undefined;
+  let server: ApiServer | undefined;
+  try {
+    const pki = await loadOrCreatePki(opts.dataDir, {});
+    const st = openStore({ path: files.db });
+    store = st;
+    const authorizer = new AuthorizerChain([
+      new SuperuserAuthorizer([CONTROLLER_MANAGER_USER]),
+      new PublicInfoAuthorizer(),
+    ]);
+    let ready = false;
+    const strategies = allStrategies();
+    const s = new ApiServer({
+      store: st,
+      strategies,
+      tls: { key: pki.serving.keyPem, cert: pki.serving.certPem, ca: pki.ca.certPem },
+      authenticator: new Authenticator([]),
+      authorizer,
+      version: KUBERNETES_VERSION,
+      protobuf: protobufDecoder,
+      patcher: createPatcher(),
+      openapi: createOpenAPIProvider(strategies, KUBERNETES_VERSION.gitVersion),
+      fieldValidator: createFieldValidator(),
+      isReady: () => ready,
+    });
+    server = s;
+    s.registry.admission.push(namespaceLifecycle(s.registry), serviceAllocation(s.registry, config.serviceCIDR));
+
+    let port: number;
+    try {
+      port = await s.listen(config.apiPort, host);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || opts.apiPort) throw e;
+      port = await s.listen(0, host);
+    }
+    config.apiPort = port;
+    writeFileSync(files.config, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    const url = `https://${host}:${port}`;
+    writeKubeconfig(files.kubeconfig, {
+      clusterName: config.name,
+      server: url,
+      caPem: pki.ca.certPem,
+      userName: `${config.name}-admin`,
+      certPem: pki.admin.certPem,
+      keyPem: pki.admin.keyPem,
+    });
+
+    const controllers = new InProcessClient(s, { username: CONTROLLER_MANAGER_USER, groups: ['system:authenticated'] });
+    bootstrapObjects(controllers, { address: host, port });
+    const nsController = new NamespaceController(controllers);
+    nsController.start();
+    ready = true;
+
+    return {
+      config,
+      url,
+      kubeconfigPath: files.kubeconfig,
+      server: s,
+      store: st,
+      async stop() {
+        nsController.stop();
+        await s.close();
+        st.close();
+        release(files.pidFile);
+      },
+    };
+  } catch (e) {
+    await server?.close();
+    store?.close();
+    release(files.pidFile);
+    throw e;
+  }
+}
