@@ -308,11 +308,11 @@ export class GenericRegistry {
     delete m.deletionGracePeriodSeconds;
     delete m.resourceVersion;
     delete (m as Record<string, unknown>)['selfLink'];
-    m.generation = 1;
+    delete m.generation;
+    if (st.tracksGeneration) m.generation = 1;
     if (st.hasStatus && !st.prepareForCreate) delete obj['status'];
     st.defaults?.(obj);
     st.prepareForCreate?.(obj, ctx);
-    if (m.generation === undefined) m.generation = 1;
     // Mutating admission, then validation, then validating admission (the apiserver's order).
     this.runAdmit('CREATE', s, obj, undefined, ctx);
     try {
@@ -387,7 +387,8 @@ export class GenericRegistry {
       delete m.deletionGracePeriodSeconds;
     }
     if (m.managedFields === undefined && old.metadata.managedFields) m.managedFields = deepCopy(old.metadata.managedFields);
-    m.generation = old.metadata.generation ?? 1;
+    if (old.metadata.generation === undefined) delete m.generation;
+    else m.generation = old.metadata.generation;
 
     if (opts.subresource === 'finalize') {
       // namespaces/finalize: only spec.finalizers changes.
@@ -403,6 +404,7 @@ export class GenericRegistry {
       for (const k of Object.keys(obj)) if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
       for (const k of Object.keys(old)) if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') obj[k] = deepCopy(old[k]);
       resetMetaForStatus(obj, old);
+      st.prepareForStatusUpdate?.(obj, old, ctx);
     } else {
       st.defaults?.(obj);
       if (st.hasStatus) {
@@ -410,16 +412,19 @@ export class GenericRegistry {
         else obj['status'] = deepCopy(old['status']);
       }
       st.prepareForUpdate?.(obj, old, ctx);
-      if (specChanged(obj, old)) m.generation = (old.metadata.generation ?? 1) + 1;
+      if ((st.tracksGeneration || old.metadata.generation !== undefined) && specChanged(obj, old))
+        m.generation = (old.metadata.generation ?? 0) + 1;
     }
     this.runAdmit('UPDATE', s, obj, old, ctx);
     try {
       const errs = [
         ...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'),
         ...validateObjectMetaUpdate(obj, old),
-        ...(opts.subresource === 'status' || opts.subresource === 'finalize'
-          ? []
-          : [...(st.validate?.(obj, ctx) ?? []), ...(st.validateUpdate?.(obj, old, ctx) ?? [])]),
+        ...(opts.subresource === 'status'
+          ? (st.validateStatusUpdate?.(obj, old, ctx) ?? [])
+          : opts.subresource === 'finalize'
+            ? (st.validateFinalize?.(obj) ?? [])
+            : [...(st.validate?.(obj, ctx) ?? []), ...(st.validateUpdate?.(obj, old, ctx) ?? [])]),
       ];
       if (errs.length) throw this.invalid(s, name, errs);
       this.runValidate('UPDATE', s, obj, old, ctx);

@@ -3,7 +3,6 @@
  * for a data dir. Used by `berth up` and by the desktop app's cluster manager.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import type { Strategy } from '../registry/types.ts';
 import { ApiServer, type VersionInfo } from '../apiserver/server.ts';
 import { Authenticator } from '../apiserver/authn.ts';
 import { AuthorizerChain, PublicInfoAuthorizer, SuperuserAuthorizer } from '../apiserver/authz.ts';
@@ -12,8 +11,9 @@ import { InProcessClient } from '../client/in-process.ts';
 import { NamespaceController } from '../controllers/namespace.ts';
 import { openStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
-import { coreV1Strategies } from '../registry/core/index.ts';
-import { groupStrategies } from '../registry/groups.ts';
+import { allStrategies } from '../registry/index.ts';
+import { serviceAccountPlugin } from '../apiserver/admission/service-account.ts';
+import { ServiceAccountController } from '../controllers/serviceaccounts.ts';
 import { loadOrCreatePki } from '../pki/store.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
 import { bootstrapObjects } from './bootstrap.ts';
@@ -64,10 +64,6 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
-export function allStrategies(): Strategy[] {
-  return [...coreV1Strategies, ...groupStrategies];
-}
-
 function loadConfig(path: string, opts: StartClusterOptions): ClusterConfig {
   if (existsSync(path)) {
     const c = JSON.parse(readFileSync(path, 'utf8')) as ClusterConfig;
@@ -115,7 +111,11 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       isReady: () => ready,
     });
     server = s;
-    s.registry.admission.push(namespaceLifecycle(s.registry), serviceAllocation(s.registry, config.serviceCIDR));
+    s.registry.admission.push(
+      namespaceLifecycle(s.registry),
+      serviceAccountPlugin(s.registry),
+      serviceAllocation(s.registry, config.serviceCIDR),
+    );
 
     let port: number;
     try {
@@ -140,6 +140,8 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     bootstrapObjects(controllers, { address: host, port });
     const nsController = new NamespaceController(controllers);
     nsController.start();
+    const saController = new ServiceAccountController(controllers, pki.ca.certPem);
+    saController.start();
     ready = true;
 
     return {
@@ -150,6 +152,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       store: st,
       async stop() {
         nsController.stop();
+        saController.stop();
         await s.close();
         st.close();
         release(files.pidFile);

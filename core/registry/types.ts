@@ -91,6 +91,18 @@ export interface Strategy {
    */
   prepareForUpdate?(obj: KObject, old: KObject, ctx: RequestContext): void;
 
+  /** Status subresource writes: runs after the generic layer copied everything but .status from the old object. */
+  prepareForStatusUpdate?(obj: KObject, old: KObject, ctx: RequestContext): void;
+  /** Status subresource validation (replaces validate/validateUpdate there). */
+  validateStatusUpdate?(obj: KObject, old: KObject, ctx: RequestContext): FieldError[];
+  /** namespaces/finalize validation. */
+  validateFinalize?(obj: KObject): FieldError[];
+  /**
+   * Whether the kind keeps metadata.generation (set to 1 on create, bumped on spec changes), as the
+   * workload kinds do; kinds such as ConfigMap or Service have no generation.
+   */
+  tracksGeneration?: boolean;
+
   /** Validation on create. Object metadata (name, labels…) is validated generically first. */
   validate?(obj: KObject, ctx: RequestContext): FieldError[];
   /** Validation on update (immutable fields and update-only rules). Runs in addition to `validate`. */
@@ -116,6 +128,13 @@ export interface Strategy {
 
   /** Kinds that are not stored (reviews): handle create and return the response object. */
   virtualCreate?(obj: KObject, ctx: RequestContext): KObject | Promise<KObject>;
+
+  /**
+   * Deletion held by the object itself (namespaces with spec.finalizers): DELETE then only sets
+   * deletionTimestamp and calls `markDeleting` (e.g. status.phase = Terminating).
+   */
+  holdsDeletion?(obj: KObject): boolean;
+  markDeleting?(obj: KObject): void;
 
   /** Pod-like graceful deletion: the grace period to apply on DELETE (undefined = delete immediately). */
   gracePeriod?(obj: KObject, requested: number | undefined): number | undefined;

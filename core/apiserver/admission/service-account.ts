@@ -1,0 +1,22 @@
+/**
+ * ServiceAccount admission: on pod create, default spec.serviceAccountName, refuse pods whose account
+ * does not exist (403, as Kubernetes), and project the API token volume into every container.
+ */
+import { errors } from '../../api/status.ts';
+import { serviceAccountAdmission } from '../../registry/core/pods.ts';
+import type { AdmissionPlugin, GenericRegistry } from '../generic-registry.ts';
+
+export function serviceAccountPlugin(registry: GenericRegistry): AdmissionPlugin {
+  return {
+    name: 'ServiceAccount',
+    admit(op, s, obj) {
+      if (op !== 'CREATE' || s.strategy.info.group !== '' || s.strategy.info.resource !== 'pods') return;
+      const spec = (obj['spec'] ?? {}) as { serviceAccountName?: string };
+      const saServed = registry.table.lookup('', 'v1', 'serviceaccounts');
+      const saName = spec.serviceAccountName || 'default';
+      const sa = saServed ? registry.tryGet(saServed, obj.metadata.namespace ?? '', saName) : undefined;
+      const refusal = serviceAccountAdmission(obj, sa);
+      if (refusal) throw errors.forbidden({ group: '', resource: 'pods' }, obj.metadata.name ?? '', refusal);
+    },
+  };
+}
