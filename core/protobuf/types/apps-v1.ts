@@ -1,0 +1,197 @@
+// Protobuf field facts for k8s.io/api apps/v1 (v0.36.3).
+// Field numbers and types were looked up in the published generated.proto; JSON names and the
+// "?" / "!" flags come from the Go struct tags of the same release. Format: see ../facts.ts.
+import type { PackageFacts } from '../facts.ts';
+
+export const appsV1: PackageFacts = {
+  pkg: 'apps.v1',
+  group: 'apps',
+  version: 'v1',
+  messages: {
+    ControllerRevision: {
+      1: 'metadata meta.v1.ObjectMeta',
+      2: 'data runtime.RawExtension',
+      3: 'revision int64',
+    },
+    ControllerRevisionList: {
+      1: 'metadata meta.v1.ListMeta',
+      2: 'items []apps.v1.ControllerRevision !',
+    },
+    DaemonSet: {
+      1: 'metadata meta.v1.ObjectMeta',
+      2: 'spec apps.v1.DaemonSetSpec',
+      3: 'status apps.v1.DaemonSetStatus',
+    },
+    DaemonSetCondition: {
+      1: 'type string',
+      2: 'status string',
+      3: 'lastTransitionTime meta.v1.Time',
+      4: 'reason string ?',
+      5: 'message string ?',
+    },
+    DaemonSetList: {
+      1: 'metadata meta.v1.ListMeta',
+      2: 'items []apps.v1.DaemonSet !',
+    },
+    DaemonSetSpec: {
+      1: 'selector meta.v1.LabelSelector !',
+      2: 'template core.v1.PodTemplateSpec',
+      3: 'updateStrategy apps.v1.DaemonSetUpdateStrategy',
+      4: 'minReadySeconds int32 ?',
+      6: 'revisionHistoryLimit int32',
+    },
+    DaemonSetStatus: {
+      1: 'currentNumberScheduled int32',
+      2: 'numberMisscheduled int32',
+      3: 'desiredNumberScheduled int32',
+      4: 'numberReady int32',
+      5: 'observedGeneration int64 ?',
+      6: 'updatedNumberScheduled int32 ?',
+      7: 'numberAvailable int32 ?',
+      8: 'numberUnavailable int32 ?',
+      9: 'collisionCount int32',
+      10: 'conditions []apps.v1.DaemonSetCondition',
+    },
+    DaemonSetUpdateStrategy: {
+      1: 'type string ?',
+      2: 'rollingUpdate apps.v1.RollingUpdateDaemonSet',
+    },
+    Deployment: {
+      1: 'metadata meta.v1.ObjectMeta',
+      2: 'spec apps.v1.DeploymentSpec',
+      3: 'status apps.v1.DeploymentStatus',
+    },
+    DeploymentCondition: {
+      1: 'type string',
+      2: 'status string',
+      6: 'lastUpdateTime meta.v1.Time',
+      7: 'lastTransitionTime meta.v1.Time',
+      4: 'reason string ?',
+      5: 'message string ?',
+    },
+    DeploymentList: {
+      1: 'metadata meta.v1.ListMeta',
+      2: 'items []apps.v1.Deployment !',
+    },
+    DeploymentSpec: {
+      1: 'replicas int32',
+      2: 'selector meta.v1.LabelSelector !',
+      3: 'template core.v1.PodTemplateSpec',
+      4: 'strategy apps.v1.DeploymentStrategy',
+      5: 'minReadySeconds int32 ?',
+      6: 'revisionHistoryLimit int32',
+      7: 'paused bool ?',
+      9: 'progressDeadlineSeconds int32',
+    },
+    DeploymentStatus: {
+      1: 'observedGeneration int64 ?',
+      2: 'replicas int32 ?',
+      3: 'updatedReplicas int32 ?',
+      7: 'readyReplicas int32 ?',
+      4: 'availableReplicas int32 ?',
+      5: 'unavailableReplicas int32 ?',
+      9: 'terminatingReplicas int32',
+      6: 'conditions []apps.v1.DeploymentCondition',
+      8: 'collisionCount int32',
+    },
+    DeploymentStrategy: {
+      1: 'type string ?',
+      2: 'rollingUpdate apps.v1.RollingUpdateDeployment',
+    },
+    ReplicaSet: {
+      1: 'metadata meta.v1.ObjectMeta',
+      2: 'spec apps.v1.ReplicaSetSpec',
+      3: 'status apps.v1.ReplicaSetStatus',
+    },
+    ReplicaSetCondition: {
+      1: 'type string',
+      2: 'status string',
+      3: 'lastTransitionTime meta.v1.Time',
+      4: 'reason string ?',
+      5: 'message string ?',
+    },
+    ReplicaSetList: {
+      1: 'metadata meta.v1.ListMeta',
+      2: 'items []apps.v1.ReplicaSet !',
+    },
+    ReplicaSetSpec: {
+      1: 'replicas int32',
+      4: 'minReadySeconds int32 ?',
+      2: 'selector meta.v1.LabelSelector !',
+      3: 'template core.v1.PodTemplateSpec',
+    },
+    ReplicaSetStatus: {
+      1: 'replicas int32',
+      2: 'fullyLabeledReplicas int32 ?',
+      4: 'readyReplicas int32 ?',
+      5: 'availableReplicas int32 ?',
+      7: 'terminatingReplicas int32',
+      3: 'observedGeneration int64 ?',
+      6: 'conditions []apps.v1.ReplicaSetCondition',
+    },
+    RollingUpdateDaemonSet: {
+      1: 'maxUnavailable intstr.IntOrString',
+      2: 'maxSurge intstr.IntOrString',
+    },
+    RollingUpdateDeployment: {
+      1: 'maxUnavailable intstr.IntOrString',
+      2: 'maxSurge intstr.IntOrString',
+    },
+    RollingUpdateStatefulSetStrategy: {
+      1: 'partition int32',
+      2: 'maxUnavailable intstr.IntOrString',
+    },
+    StatefulSet: {
+      1: 'metadata meta.v1.ObjectMeta',
+      2: 'spec apps.v1.StatefulSetSpec',
+      3: 'status apps.v1.StatefulSetStatus',
+    },
+    StatefulSetCondition: {
+      1: 'type string',
+      2: 'status string',
+      3: 'lastTransitionTime meta.v1.Time',
+      4: 'reason string ?',
+      5: 'message string ?',
+    },
+    StatefulSetList: {
+      1: 'metadata meta.v1.ListMeta',
+      2: 'items []apps.v1.StatefulSet !',
+    },
+    StatefulSetOrdinals: {
+      1: 'start int32',
+    },
+    StatefulSetPersistentVolumeClaimRetentionPolicy: {
+      1: 'whenDeleted string ?',
+      2: 'whenScaled string ?',
+    },
+    StatefulSetSpec: {
+      1: 'replicas int32',
+      2: 'selector meta.v1.LabelSelector !',
+      3: 'template core.v1.PodTemplateSpec',
+      4: 'volumeClaimTemplates []core.v1.PersistentVolumeClaim',
+      5: 'serviceName string',
+      6: 'podManagementPolicy string ?',
+      7: 'updateStrategy apps.v1.StatefulSetUpdateStrategy',
+      8: 'revisionHistoryLimit int32',
+      9: 'minReadySeconds int32 ?',
+      10: 'persistentVolumeClaimRetentionPolicy apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy',
+      11: 'ordinals apps.v1.StatefulSetOrdinals',
+    },
+    StatefulSetStatus: {
+      1: 'observedGeneration int64 ?',
+      2: 'replicas int32',
+      3: 'readyReplicas int32 ?',
+      4: 'currentReplicas int32 ?',
+      5: 'updatedReplicas int32 ?',
+      6: 'currentRevision string ?',
+      7: 'updateRevision string ?',
+      9: 'collisionCount int32',
+      10: 'conditions []apps.v1.StatefulSetCondition',
+      11: 'availableReplicas int32',
+    },
+    StatefulSetUpdateStrategy: {
+      1: 'type string ?',
+      2: 'rollingUpdate apps.v1.RollingUpdateStatefulSetStrategy',
+    },
+  },
+};
