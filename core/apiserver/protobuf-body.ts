@@ -5,7 +5,7 @@ import type { ProtobufDecoder } from './body.ts';
 
 export const protobufDecoder: ProtobufDecoder = (body, expected) => {
   try {
-    return decodeProtobufAs(body, expected.apiVersion, expected.kind) as Record<string, unknown>;
+    return decodeProtobufAs(body, expected.apiVersion, expected.kind).object;
   } catch (e) {
     if (e instanceof ProtobufDecodeError) {
       const version = expected.apiVersion.split('/').pop();
