@@ -135,6 +135,7 @@ test('compaction keeps the newest row of every live key and makes older revision
   s.create(key('old'), cm('old')); // 1
   for (let i = 0; i < 5; i++) s.create(key(`n${i}`), cm(`n${i}`)); // 2..6
   s.update(key('n0'), cm('n0', '2')); // 7
+  const before = s.stats().historyRows;
   const c = s.compact();
   assert.equal(c, 5);
   assert.throws(() => s.watch('/core/configmaps/', { fromRevision: 1 }, () => undefined), StoreCompacted);
@@ -143,7 +144,14 @@ test('compaction keeps the newest row of every live key and makes older revision
   assert.deepEqual(at5.items.map((o) => o.metadata.name).sort(), ['n0', 'n1', 'n2', 'n3', 'old']);
   const events: number[] = [];
   s.watch('/core/configmaps/', { fromRevision: 5 }, (e) => events.push(e.rv)).stop();
-  assert.ok(s.stats().historyRows < 7);
+  // Nothing superseded at or before revision 5, so every row stays; superseded rows go next time.
+  assert.equal(s.stats().historyRows, before);
+  s.update(key('n1'), cm('n1', '2')); // 8
+  s.update(key('n1'), cm('n1', '3')); // 9
+  s.update(key('n1'), cm('n1', '4')); // 10
+  assert.equal(s.compact(), 8);
+  assert.equal(s.stats().historyRows, before + 3 - 2); // n0@2 and n1@3 were superseded
+  assert.deepEqual(s.history(key('n1')).map((e) => e.rv), [8, 9, 10]);
   s.close();
 });
 
