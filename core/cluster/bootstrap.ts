@@ -20,7 +20,12 @@ function ensure(client: InProcessClient, r: ResourceRef, namespace: string, obj:
   }
 }
 
-export function bootstrapObjects(client: InProcessClient, api: { address: string; port: number }): void {
+/**
+ * `advertise`: the address pods reach the API server on (the cluster's node network). Endpoints may not
+ * hold loopback addresses, so without nodes the `kubernetes` Service has no Endpoints yet, as in a
+ * cluster whose API server has not advertised itself.
+ */
+export function bootstrapObjects(client: InProcessClient, api: { port: number; advertise?: string }): void {
   for (const name of SYSTEM_NAMESPACES) ensure(client, NS, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   ensure(client, SVC, 'default', {
     apiVersion: 'v1',
@@ -33,11 +38,12 @@ export function bootstrapObjects(client: InProcessClient, api: { address: string
       sessionAffinity: 'None',
     },
   });
+  if (!api.advertise) return;
   const endpoints: KObject = {
     apiVersion: 'v1',
     kind: 'Endpoints',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: api.address }], ports: [{ name: 'https', port: api.port, protocol: 'TCP' }] }],
+    subsets: [{ addresses: [{ ip: api.advertise }], ports: [{ name: 'https', port: api.port, protocol: 'TCP' }] }],
   };
   try {
     const cur = client.get(EP, 'default', 'kubernetes');

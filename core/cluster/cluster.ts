@@ -137,7 +137,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     });
 
     const controllers = new InProcessClient(s, { username: CONTROLLER_MANAGER_USER, groups: ['system:authenticated'] });
-    bootstrapObjects(controllers, { address: host, port });
+    bootstrapObjects(controllers, { port });
     const nsController = new NamespaceController(controllers);
     nsController.start();
     const saController = new ServiceAccountController(controllers, pki.ca.certPem);

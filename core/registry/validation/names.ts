@@ -17,8 +17,11 @@ export const LabelValueMaxLength = 63;
 export const TotalAnnotationSizeLimitB = 256 * 1024;
 
 const maxLenError = (n: number) => `must be no more than ${n} characters`;
+/** validation.RegexError exactly as Go builds it (each example is followed by ", "). */
 const regexError = (msg: string, fmt: string, ...examples: string[]) =>
-  `${msg} (e.g. ${examples.map((e) => `'${e}'`).join(' or ')}, regex used for validation is '${fmt}')`;
+  examples.length === 0
+    ? `${msg} (regex used for validation is '${fmt}')`
+    : `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
 
 export function isDNS1123Label(v: string): string[] {
   const errs: string[] = [];
