@@ -20,7 +20,7 @@ import { bootstrapObjects } from './bootstrap.ts';
 import { clusterFiles } from './paths.ts';
 import { acquire, release } from './lock.ts';
 import { serviceAllocation } from '../apiserver/admission/service-allocation.ts';
-import { createPatcher } from '../apiserver/patcher.ts';
+import { createFieldManager, createPatcher } from '../apiserver/patcher.ts';
 import { protobufDecoder } from '../apiserver/protobuf-body.ts';
 import { createOpenAPIProvider, createFieldValidator } from '../apiserver/openapi-provider.ts';
 
@@ -111,6 +111,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       isReady: () => ready,
     });
     server = s;
+    s.registry.fieldManager = createFieldManager();
     s.registry.admission.push(
       namespaceLifecycle(s.registry),
       serviceAccountPlugin(s.registry),
