@@ -36,6 +36,8 @@ export interface FieldError {
   detail?: string;
   /** When true the value is not printed (Go's field.OmitValueType). */
   omitValue?: boolean;
+  /** The value exactly as Go's %v prints it, when JSON is not how Kubernetes shows it (e.g. maps). */
+  valueString?: string;
 }
 
 function formatValue(v: unknown): string {
@@ -56,7 +58,7 @@ export function fieldErrorBody(e: FieldError): string {
       s = typeText[e.type];
       break;
     default:
-      s = e.omitValue ? typeText[e.type] : `${typeText[e.type]}: ${formatValue(e.value)}`;
+      s = e.omitValue ? typeText[e.type] : `${typeText[e.type]}: ${e.valueString ?? formatValue(e.value)}`;
   }
   if (e.detail) s += `: ${e.detail}`;
   return s;
