@@ -4,7 +4,7 @@
  * set lists, `.` for a list item itself. A path is a list of such tokens; a set is kept as JSON strings.
  */
 import { isPlainObject } from '../api/object.ts';
-import { listFacts } from './merge-keys.ts';
+import { KEY_DEFAULTS, listFacts } from './merge-keys.ts';
 import { fieldOf, itemsOf, type SchemaPos } from './schema.ts';
 
 export type Path = string[];
@@ -41,7 +41,10 @@ export function listKind(pos: SchemaPos, field: string): ListKind {
 
 export function itemKey(el: Obj, keys: string[]): string {
   const k: Obj = {};
-  for (const name of keys) if (el[name] !== undefined) k[name] = el[name];
+  for (const name of keys) {
+    const v = el[name] ?? (keys.length > 1 ? KEY_DEFAULTS[name] : undefined);
+    if (v !== undefined) k[name] = v;
+  }
   return `k:${stableJson(k)}`;
 }
 

@@ -14,6 +14,9 @@ export interface ListFacts {
   ssaKeys?: string[];
 }
 
+/** Schema defaults of list-map key fields: a missing key field matches its default (protocol → TCP). */
+export const KEY_DEFAULTS: Record<string, unknown> = { protocol: 'TCP' };
+
 const core = 'io.k8s.api.core.v1.';
 const meta = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const byName: ListFacts = { strategy: 'merge', key: 'name' };
