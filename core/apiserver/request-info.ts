@@ -18,6 +18,17 @@ export interface RequestInfo {
   parts: string[];
 }
 
+/**
+ * A boolean query parameter as Kubernetes parses it (runtime.Convert_Slice_string_To_bool): present and
+ * not "false"/"0" (any case) means true — so `watch=True` and `watch=1` watch.
+ */
+export function boolParam(q: URLSearchParams, name: string): boolean {
+  const v = q.getAll(name);
+  if (!v.length) return false;
+  const first = (v[0] ?? '').toLowerCase();
+  return first !== 'false' && first !== '0';
+}
+
 export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
   const info: RequestInfo = {
     isResourceRequest: false,
@@ -81,8 +92,7 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
     info.namespace = '';
   }
 
-  const watch = query.get('watch');
-  const isWatch = watch === 'true' || watch === '1';
+  const isWatch = boolParam(query, 'watch');
   switch (method) {
     case 'POST':
       info.verb = 'create';

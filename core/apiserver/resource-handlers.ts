@@ -10,7 +10,7 @@ import { decodeBody, decodePatch, type ProtobufDecoder } from './body.ts';
 import { type DeleteOptions, type GenericRegistry, groupResource } from './generic-registry.ts';
 import { readBody, sendJSON, warningHeader } from './http-util.ts';
 import { mediaType, negotiateResource } from './negotiate.ts';
-import type { RequestInfo } from './request-info.ts';
+import { boolParam, type RequestInfo } from './request-info.ts';
 import type { Served } from './resources.ts';
 import { parseIncludeObject, toTable } from './table.ts';
 import { serveWatch } from './watch-stream.ts';
@@ -174,8 +174,8 @@ export class ResourceHandlers {
     this.checkVerb(s, 'watch');
     let fieldSelector = q.get('fieldSelector') ?? undefined;
     if (info.name) fieldSelector = [fieldSelector, `metadata.name=${info.name}`].filter(Boolean).join(',');
-    const sendInitialEvents = q.get('sendInitialEvents') === 'true';
-    if (sendInitialEvents && (q.get('resourceVersionMatch') !== 'NotOlderThan' || q.get('allowWatchBookmarks') !== 'true'))
+    const sendInitialEvents = boolParam(q, 'sendInitialEvents');
+    if (sendInitialEvents && (q.get('resourceVersionMatch') !== 'NotOlderThan' || !boolParam(q, 'allowWatchBookmarks')))
       throw errors.invalid('', 'ListOptions', '', [
         { type: 'FieldValueForbidden', field: 'sendInitialEvents', detail: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled and resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true' },
       ]);
@@ -186,7 +186,7 @@ export class ResourceHandlers {
       fieldSelector,
       resourceVersion: q.get('resourceVersion') ?? undefined,
       timeoutSeconds: intParam(q, 'timeoutSeconds'),
-      allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true',
+      allowWatchBookmarks: boolParam(q, 'allowWatchBookmarks'),
       sendInitialEvents,
       table: accept.table,
       includeObject: parseIncludeObject(q.get('includeObject')),
@@ -253,7 +253,7 @@ export class ResourceHandlers {
     const fieldManager = q.get('fieldManager') ?? (isApply ? '' : userAgentManager(req));
     if (isApply && !fieldManager)
       throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-    const force = q.get('force') === 'true';
+    const force = boolParam(q, 'force');
     if (force && !isApply) throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch');
     const mode = fieldValidationOf(q);
     const c = { ...ctx, dryRun: dryRunOf(q.getAll('dryRun')) };
