@@ -12,12 +12,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/electron/**', '**/renderer/**', 'electron'], message: 'core/ never imports electron/ or renderer/' }] },
+        {
+          patterns: [
+            {
+              group: ['**/electron/**', '**/renderer/**', 'electron'],
+              message: 'core/ never imports electron/ or renderer/',
+            },
+          ],
+        },
       ],
     },
   },
   {
     files: ['bin/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' },
+    },
   },
 );

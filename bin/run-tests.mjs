@@ -33,7 +33,9 @@ if (!suites.length && !filters.length) {
   console.log('» typecheck');
   failed |= run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
   console.log('» lint');
-  failed |= run('npx', ['eslint', '--max-warnings=0', 'core', 'e2e', 'bench', 'electron', 'bin']);
+  failed |= run('npx', ['eslint', '--max-warnings=0', '--no-warn-ignored', '.']);
+  console.log('» format');
+  failed |= run('npx', ['prettier', '--check', '--log-level=warn', '.']);
 }
 for (const suite of want) {
   const dirs = suite === 'unit' ? ['core', 'electron'] : ['e2e'];

@@ -9,11 +9,23 @@ import { adminRequest, startBerth, type BerthProcess } from './harness/berth.ts'
 let b: BerthProcess;
 before(async () => {
   b = await startBerth();
-  const r = await adminRequest(b, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'bad' } }), { 'Content-Type': 'application/json' });
+  const r = await adminRequest(
+    b,
+    'POST',
+    '/api/v1/namespaces',
+    JSON.stringify({ metadata: { name: 'bad' } }),
+    { 'Content-Type': 'application/json' },
+  );
   assert.equal(r.status, 201);
-  const cm = await adminRequest(b, 'POST', '/api/v1/namespaces/bad/configmaps', JSON.stringify({ metadata: { name: 'keep' }, data: { a: '1' } }), {
-    'Content-Type': 'application/json',
-  });
+  const cm = await adminRequest(
+    b,
+    'POST',
+    '/api/v1/namespaces/bad/configmaps',
+    JSON.stringify({ metadata: { name: 'keep' }, data: { a: '1' } }),
+    {
+      'Content-Type': 'application/json',
+    },
+  );
   assert.equal(cm.status, 201);
 });
 after(async () => {
@@ -28,7 +40,14 @@ interface StatusBody {
   message: string;
 }
 
-async function expectStatus(method: string, path: string, body: string | Buffer | undefined, headers: Record<string, string>, code: number | number[], reason?: string): Promise<StatusBody> {
+async function expectStatus(
+  method: string,
+  path: string,
+  body: string | Buffer | undefined,
+  headers: Record<string, string>,
+  code: number | number[],
+  reason?: string,
+): Promise<StatusBody> {
   const r = await adminRequest(b, method, path, body, headers);
   const codes = Array.isArray(code) ? code : [code];
   assert.ok(codes.includes(r.status), `${method} ${path}: got ${r.status} ${r.body.slice(0, 300)}`);
@@ -44,18 +63,53 @@ const CM = '/api/v1/namespaces/bad/configmaps';
 
 test('malformed JSON, YAML and protobuf are 400 BadRequest', async () => {
   await expectStatus('POST', CM, '{"metadata": {', json, 400, 'BadRequest');
-  await expectStatus('POST', CM, 'metadata: [a, b', { 'Content-Type': 'application/yaml' }, 400, 'BadRequest');
-  await expectStatus('POST', CM, Buffer.from([0x6b, 0x38, 0x73, 0x00, 0xff, 0xff, 0x01]), { 'Content-Type': 'application/vnd.kubernetes.protobuf' }, 400, 'BadRequest');
-  await expectStatus('POST', CM, Buffer.from([1, 2, 3]), { 'Content-Type': 'application/vnd.kubernetes.protobuf' }, 400, 'BadRequest');
+  await expectStatus(
+    'POST',
+    CM,
+    'metadata: [a, b',
+    { 'Content-Type': 'application/yaml' },
+    400,
+    'BadRequest',
+  );
+  await expectStatus(
+    'POST',
+    CM,
+    Buffer.from([0x6b, 0x38, 0x73, 0x00, 0xff, 0xff, 0x01]),
+    { 'Content-Type': 'application/vnd.kubernetes.protobuf' },
+    400,
+    'BadRequest',
+  );
+  await expectStatus(
+    'POST',
+    CM,
+    Buffer.from([1, 2, 3]),
+    { 'Content-Type': 'application/vnd.kubernetes.protobuf' },
+    400,
+    'BadRequest',
+  );
   await expectStatus('POST', CM, '[1,2,3]', json, 400, 'BadRequest');
   await expectStatus('POST', CM, 'null', json, 400, 'BadRequest');
   await expectStatus('POST', CM, '{}', { 'Content-Type': 'text/html' }, 415, 'UnsupportedMediaType');
 });
 
 test('wrong apiVersion or kind is refused', async () => {
-  const s1 = await expectStatus('POST', CM, JSON.stringify({ apiVersion: 'apps/v1', kind: 'ConfigMap', metadata: { name: 'x' } }), json, 400, 'BadRequest');
+  const s1 = await expectStatus(
+    'POST',
+    CM,
+    JSON.stringify({ apiVersion: 'apps/v1', kind: 'ConfigMap', metadata: { name: 'x' } }),
+    json,
+    400,
+    'BadRequest',
+  );
   assert.match(s1.message, /apps\/v1/);
-  await expectStatus('POST', CM, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }), json, 400, 'BadRequest');
+  await expectStatus(
+    'POST',
+    CM,
+    JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }),
+    json,
+    400,
+    'BadRequest',
+  );
   await expectStatus('POST', '/api/v1/namespaces/bad/nonsense', '{}', json, 404, 'NotFound');
   await expectStatus('GET', '/apis/nope.example/v1/things', undefined, {}, 404, 'NotFound');
 });
@@ -63,11 +117,24 @@ test('wrong apiVersion or kind is refused', async () => {
 test('invalid names and field values are 422 Invalid with causes', async () => {
   const r = await adminRequest(b, 'POST', CM, JSON.stringify({ metadata: { name: 'Not_Valid' } }), json);
   assert.equal(r.status, 422);
-  const s = JSON.parse(r.body) as { reason: string; details: { causes: { field: string; reason: string }[] } };
+  const s = JSON.parse(r.body) as {
+    reason: string;
+    details: { causes: { field: string; reason: string }[] };
+  };
   assert.equal(s.reason, 'Invalid');
-  assert.deepEqual(s.details.causes.map((c) => [c.field, c.reason]), [['metadata.name', 'FieldValueInvalid']]);
+  assert.deepEqual(
+    s.details.causes.map((c) => [c.field, c.reason]),
+    [['metadata.name', 'FieldValueInvalid']],
+  );
   await expectStatus('POST', CM, JSON.stringify({ metadata: {} }), json, 422, 'Invalid');
-  await expectStatus('POST', CM, JSON.stringify({ metadata: { name: 'x'.repeat(300) } }), json, 422, 'Invalid');
+  await expectStatus(
+    'POST',
+    CM,
+    JSON.stringify({ metadata: { name: 'x'.repeat(300) } }),
+    json,
+    422,
+    'Invalid',
+  );
 });
 
 test('bodies over 3 MiB are 413', async () => {
@@ -94,7 +161,22 @@ function randomJson(depth = 0): unknown {
     case 5:
     case 6: {
       const o: Record<string, unknown> = {};
-      const keys = ['data', 'metadata', 'name', 'labels', '$patch', '$setElementOrder/data', '$retainKeys', 'op', 'path', 'value', 'from', 'kind', 'apiVersion', 'a'];
+      const keys = [
+        'data',
+        'metadata',
+        'name',
+        'labels',
+        '$patch',
+        '$setElementOrder/data',
+        '$retainKeys',
+        'op',
+        'path',
+        'value',
+        'from',
+        'kind',
+        'apiVersion',
+        'a',
+      ];
       for (let i = 0; i < rnd(5); i++) o[keys[rnd(keys.length)]!] = randomJson(depth + 1);
       return o;
     }
@@ -104,7 +186,12 @@ function randomJson(depth = 0): unknown {
 }
 
 test('fuzzed patch documents always get a Status, never a 5xx, and the store stays intact', async () => {
-  const types = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+  const types = [
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    'application/strategic-merge-patch+json',
+    'application/apply-patch+yaml',
+  ];
   for (let i = 0; i < 400; i++) {
     const type = types[i % types.length]!;
     const doc = i % 7 === 0 ? '{not json' : JSON.stringify(randomJson());
@@ -126,6 +213,8 @@ test('fuzzed patch documents always get a Status, never a 5xx, and the store sta
   assert.equal(health.body, 'ok');
   const list = await adminRequest(b, 'GET', CM);
   assert.equal(list.status, 200);
-  const items = (JSON.parse(list.body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+  const items = (JSON.parse(list.body) as { items: { metadata: { name: string } }[] }).items.map(
+    (i) => i.metadata.name,
+  );
   assert.ok(items.includes('keep'));
 });

@@ -47,7 +47,10 @@ describe('@kubernetes/client-node', () => {
     assert.ok(created.metadata?.uid);
 
     const list = await core.listNamespacedConfigMap({ namespace: 'node-client', labelSelector: 'app=x' });
-    assert.deepEqual(list.items.map((i) => i.metadata?.name), ['cm1']);
+    assert.deepEqual(
+      list.items.map((i) => i.metadata?.name),
+      ['cm1'],
+    );
     assert.match(list.metadata?.resourceVersion ?? '', /^\d+$/);
 
     const patched = await core.patchNamespacedConfigMap(
@@ -68,7 +71,12 @@ describe('@kubernetes/client-node', () => {
     // Server-side apply through the generic object API creates a missing object.
     const objApi = k8s.KubernetesObjectApi.makeApiClient(kc);
     const applied = await objApi.patch(
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm2', namespace: 'node-client' }, data: { a: 'b' } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'cm2', namespace: 'node-client' },
+        data: { a: 'b' },
+      },
       undefined,
       undefined,
       'node-test',
@@ -79,9 +87,12 @@ describe('@kubernetes/client-node', () => {
 
     await patchedSeen;
     await core.deleteNamespacedConfigMap({ name: 'cm1', namespace: 'node-client' });
-    await assert.rejects(core.readNamespacedConfigMap({ name: 'cm1', namespace: 'node-client' }), (e: unknown) => {
-      return (e as { code?: number }).code === 404;
-    });
+    await assert.rejects(
+      core.readNamespacedConfigMap({ name: 'cm1', namespace: 'node-client' }),
+      (e: unknown) => {
+        return (e as { code?: number }).code === 404;
+      },
+    );
     await waitFor(() => events.some((e) => e.startsWith('DELETED:cm1')), 5000);
     (req as { abort(): void }).abort();
     const mine = events.filter((e) => e.includes(':cm1:'));

@@ -17,16 +17,26 @@ test(`every acknowledged write survives ${ROUNDS} kill -9 restarts`, { timeout: 
   let b: BerthProcess | undefined;
   try {
     b = await startBerth({ dataDir });
-    const ns = await adminRequest(b, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'crash' } }), {
-      'Content-Type': 'application/json',
-    });
+    const ns = await adminRequest(
+      b,
+      'POST',
+      '/api/v1/namespaces',
+      JSON.stringify({ metadata: { name: 'crash' } }),
+      {
+        'Content-Type': 'application/json',
+      },
+    );
     assert.equal(ns.status, 201, ns.body);
     for (let round = 0; round < ROUNDS; round++) {
       const cur: BerthProcess = b;
       // Verify everything acknowledged so far is present.
       const list = await adminRequest(cur, 'GET', '/api/v1/namespaces/crash/configmaps');
       assert.equal(list.status, 200, list.body);
-      const names = new Set((JSON.parse(list.body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name));
+      const names = new Set(
+        (JSON.parse(list.body) as { items: { metadata: { name: string } }[] }).items.map(
+          (i) => i.metadata.name,
+        ),
+      );
       const lost = acked.filter((n) => !names.has(n));
       assert.deepEqual(lost, [], `round ${round}: acknowledged writes lost after kill -9`);
 
@@ -37,9 +47,15 @@ test(`every acknowledged write survives ${ROUNDS} kill -9 restarts`, { timeout: 
         while (!stop) {
           const name = `r${round}-w${w}-${seq++}`;
           try {
-            const r = await adminRequest(cur, 'POST', '/api/v1/namespaces/crash/configmaps', JSON.stringify({ metadata: { name }, data: { v: 'x'.repeat(256) } }), {
-              'Content-Type': 'application/json',
-            });
+            const r = await adminRequest(
+              cur,
+              'POST',
+              '/api/v1/namespaces/crash/configmaps',
+              JSON.stringify({ metadata: { name }, data: { v: 'x'.repeat(256) } }),
+              {
+                'Content-Type': 'application/json',
+              },
+            );
             if (r.status === 201) acked.push(name);
           } catch {
             return; // connection cut by the kill
@@ -55,9 +71,19 @@ test(`every acknowledged write survives ${ROUNDS} kill -9 restarts`, { timeout: 
       b = await startBerth({ dataDir });
     }
     const final = await adminRequest(b, 'GET', '/api/v1/namespaces/crash/configmaps');
-    const names = new Set((JSON.parse(final.body) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name));
-    assert.deepEqual(acked.filter((n) => !names.has(n)), []);
-    assert.ok(acked.length > ROUNDS * 5, `too few writes acknowledged (${acked.length}) for the test to mean anything`);
+    const names = new Set(
+      (JSON.parse(final.body) as { items: { metadata: { name: string } }[] }).items.map(
+        (i) => i.metadata.name,
+      ),
+    );
+    assert.deepEqual(
+      acked.filter((n) => !names.has(n)),
+      [],
+    );
+    assert.ok(
+      acked.length > ROUNDS * 5,
+      `too few writes acknowledged (${acked.length}) for the test to mean anything`,
+    );
   } finally {
     await b?.stop();
     b?.cleanup();

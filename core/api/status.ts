@@ -87,7 +87,8 @@ export interface GroupResource {
   group: string;
   resource: string;
 }
-export const qualified = (gr: GroupResource): string => (gr.group ? `${gr.resource}.${gr.group}` : gr.resource);
+export const qualified = (gr: GroupResource): string =>
+  gr.group ? `${gr.resource}.${gr.group}` : gr.resource;
 
 export function successStatus(details?: StatusDetails): Status {
   return {
@@ -120,11 +121,16 @@ export const errors = {
     });
   },
   conflict(gr: GroupResource, name: string, why: string): StatusError {
-    return new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`, {
-      name,
-      group: gr.group,
-      kind: gr.resource,
-    });
+    return new StatusError(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`,
+      {
+        name,
+        group: gr.group,
+        kind: gr.resource,
+      },
+    );
   },
   /** The optimistic-concurrency conflict message. */
   modified(gr: GroupResource, name: string): StatusError {
@@ -136,7 +142,8 @@ export const errors = {
   },
   invalid(group: string, kind: string, name: string, errs: FieldError[]): StatusError {
     const qk = group ? `${kind}.${group}` : kind;
-    const joined = errs.length === 1 ? fieldErrorString(errs[0]!) : `[${errs.map(fieldErrorString).join(', ')}]`;
+    const joined =
+      errs.length === 1 ? fieldErrorString(errs[0]!) : `[${errs.map(fieldErrorString).join(', ')}]`;
     return new StatusError(422, 'Invalid', `${qk} "${name}" is invalid: ${joined}`, {
       name,
       group,
@@ -188,14 +195,24 @@ export const errors = {
   },
   internal(err: unknown): StatusError {
     const msg = err instanceof Error ? err.message : String(err);
-    return new StatusError(500, 'InternalError', `Internal error occurred: ${msg}`, { causes: [{ message: msg }] });
+    return new StatusError(500, 'InternalError', `Internal error occurred: ${msg}`, {
+      causes: [{ message: msg }],
+    });
   },
   unsupportedMediaType(contentType: string, accepted: readonly string[]): StatusError {
     return new StatusError(
       415,
       'UnsupportedMediaType',
       `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
-      { causes: [{ reason: 'UnexpectedHeader', message: `unsupported media type "${contentType}"`, field: 'Content-Type' }] },
+      {
+        causes: [
+          {
+            reason: 'UnexpectedHeader',
+            message: `unsupported media type "${contentType}"`,
+            field: 'Content-Type',
+          },
+        ],
+      },
     );
   },
   notAcceptable(accepted: readonly string[]): StatusError {

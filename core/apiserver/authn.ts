@@ -69,18 +69,27 @@ export class Authenticator {
 export function impersonationRequest(req: IncomingMessage): UserInfo | undefined {
   const h = req.headersDistinct;
   const user = h['impersonate-user']?.[0];
-  const groups = (h['impersonate-group'] ?? []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
+  const groups = (h['impersonate-group'] ?? [])
+    .flatMap((g) => g.split(','))
+    .map((g) => g.trim())
+    .filter(Boolean);
   const uid = h['impersonate-uid']?.[0];
   const extra: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(h)) {
-    if (k.startsWith('impersonate-extra-') && v) extra[decodeURIComponent(k.slice('impersonate-extra-'.length))] = v;
+    if (k.startsWith('impersonate-extra-') && v)
+      extra[decodeURIComponent(k.slice('impersonate-extra-'.length))] = v;
   }
   if (!user) {
     if (groups.length || uid || Object.keys(extra).length)
       throw errors.badRequest('requested impersonation of groups, uid or extra without impersonating a user');
     return undefined;
   }
-  const out: UserInfo = { username: user, groups, ...(uid ? { uid } : {}), ...(Object.keys(extra).length ? { extra } : {}) };
+  const out: UserInfo = {
+    username: user,
+    groups,
+    ...(uid ? { uid } : {}),
+    ...(Object.keys(extra).length ? { extra } : {}),
+  };
   if (user !== ANONYMOUS_USER && !out.groups.includes(AUTHENTICATED)) out.groups.push(AUTHENTICATED);
   const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(user);
   if (sa && !groups.length) out.groups.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);

@@ -40,9 +40,17 @@ export class PublicInfoAuthorizer implements Authorizer {
   authorize(a: Attributes): AuthorizerResult {
     if (!a.resourceRequest && a.verb === 'get') {
       const p = a.path;
-      if (PUBLIC_PATHS.some((x) => p === x || p.startsWith(`${x}/`))) return { decision: 'allow', reason: '' };
+      if (PUBLIC_PATHS.some((x) => p === x || p.startsWith(`${x}/`)))
+        return { decision: 'allow', reason: '' };
       const authenticated = a.user.groups.includes('system:authenticated');
-      if (authenticated && (p === '/api' || p === '/apis' || p.startsWith('/api/') || p.startsWith('/apis/') || p.startsWith('/openapi')))
+      if (
+        authenticated &&
+        (p === '/api' ||
+          p === '/apis' ||
+          p.startsWith('/api/') ||
+          p.startsWith('/apis/') ||
+          p.startsWith('/openapi'))
+      )
         return { decision: 'allow', reason: '' };
     }
     // SelfSubject* reviews are granted to all authenticated users (system:basic-user).
@@ -50,7 +58,8 @@ export class PublicInfoAuthorizer implements Authorizer {
       a.resourceRequest &&
       a.verb === 'create' &&
       a.user.groups.includes('system:authenticated') &&
-      ((a.apiGroup === 'authorization.k8s.io' && (a.resource === 'selfsubjectaccessreviews' || a.resource === 'selfsubjectrulesreviews')) ||
+      ((a.apiGroup === 'authorization.k8s.io' &&
+        (a.resource === 'selfsubjectaccessreviews' || a.resource === 'selfsubjectrulesreviews')) ||
         (a.apiGroup === 'authentication.k8s.io' && a.resource === 'selfsubjectreviews'))
     )
       return { decision: 'allow', reason: '' };
@@ -61,14 +70,23 @@ export class PublicInfoAuthorizer implements Authorizer {
     return {
       resourceRules: authenticated
         ? [
-            { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+            {
+              verbs: ['create'],
+              apiGroups: ['authorization.k8s.io'],
+              resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+            },
             { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
           ]
         : [],
       nonResourceRules: [
         { verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] },
         ...(authenticated
-          ? [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'] }]
+          ? [
+              {
+                verbs: ['get'],
+                nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'],
+              },
+            ]
           : []),
       ],
       incomplete: false,
@@ -95,7 +113,8 @@ export class AuthorizerChain implements Authorizer {
       out.resourceRules.push(...r.resourceRules);
       out.nonResourceRules.push(...r.nonResourceRules);
       out.incomplete ||= r.incomplete;
-      if (r.evaluationError) out.evaluationError = [out.evaluationError, r.evaluationError].filter(Boolean).join('; ');
+      if (r.evaluationError)
+        out.evaluationError = [out.evaluationError, r.evaluationError].filter(Boolean).join('; ');
     }
     return out;
   }

@@ -21,7 +21,13 @@ export function subresourcesOf(s: Served): SubresourceEntry[] {
   if (st.hasStatus && !extra.some((e) => e.name === 'status'))
     out.push({ name: 'status', kind: st.info.kind, verbs: ['get', 'patch', 'update'] });
   if (st.scale && !extra.some((e) => e.name === 'scale'))
-    out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
+    out.push({
+      name: 'scale',
+      kind: 'Scale',
+      group: 'autoscaling',
+      version: 'v1',
+      verbs: ['get', 'patch', 'update'],
+    });
   out.push(...extra);
   return out;
 }
@@ -80,7 +86,12 @@ export function apiResourceList(table: ResourceTable, group: string, version: st
       });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources,
+  };
 }
 
 function aggregatedGroup(table: ResourceTable, group: string): object {
@@ -101,7 +112,11 @@ function aggregatedGroup(table: ResourceTable, group: string): object {
           ? {
               subresources: subresourcesOf(s).map((sub) => ({
                 subresource: sub.name,
-                responseKind: { group: sub.group ?? i.group, version: sub.version ?? i.version, kind: sub.kind },
+                responseKind: {
+                  group: sub.group ?? i.group,
+                  version: sub.version ?? i.version,
+                  kind: sub.kind,
+                },
                 verbs: sub.verbs,
               })),
             }
@@ -113,7 +128,11 @@ function aggregatedGroup(table: ResourceTable, group: string): object {
 }
 
 /** /api (core only) or /apis (every other group) as an APIGroupDiscoveryList. */
-export function aggregatedDiscovery(table: ResourceTable, which: 'api' | 'apis', version: 'v2' | 'v2beta1'): object {
+export function aggregatedDiscovery(
+  table: ResourceTable,
+  which: 'api' | 'apis',
+  version: 'v2' | 'v2beta1',
+): object {
   const groups = which === 'api' ? [''] : [...table.groups.keys()].filter((g) => g !== '');
   return {
     kind: 'APIGroupDiscoveryList',

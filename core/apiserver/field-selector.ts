@@ -17,8 +17,10 @@ export function parseFieldSelector(sel: string | undefined): FieldRequirement[] 
   for (const part of splitTerms(sel)) {
     if (!part) continue;
     let m: RegExpMatchArray | null;
-    if ((m = part.match(/^([^=!]+)!=(.*)$/))) out.push({ field: m[1]!.trim(), op: 'neq', value: unescape(m[2]!) });
-    else if ((m = part.match(/^([^=!]+)==?(.*)$/))) out.push({ field: m[1]!.trim(), op: 'eq', value: unescape(m[2]!) });
+    if ((m = part.match(/^([^=!]+)!=(.*)$/)))
+      out.push({ field: m[1]!.trim(), op: 'neq', value: unescape(m[2]!) });
+    else if ((m = part.match(/^([^=!]+)==?(.*)$/)))
+      out.push({ field: m[1]!.trim(), op: 'eq', value: unescape(m[2]!) });
     else throw errors.badRequest(`invalid selector: '${sel}'; can't understand '${part}'`);
   }
   return out;

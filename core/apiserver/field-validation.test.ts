@@ -19,29 +19,75 @@ const defs: Definitions = {
     type: 'object',
     properties: {
       replicas: { type: 'integer', format: 'int32' },
-      template: { type: 'object', properties: { spec: { type: 'object', properties: { containers: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, ports: { type: 'array', items: { type: 'object', properties: { containerPort: { type: 'integer', format: 'int32' }, targetPort: { type: 'string', format: 'int-or-string' } } } } } } } } } } },
+      template: {
+        type: 'object',
+        properties: {
+          spec: {
+            type: 'object',
+            properties: {
+              containers: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string' },
+                    ports: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          containerPort: { type: 'integer', format: 'int32' },
+                          targetPort: { type: 'string', format: 'int-or-string' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
     },
   },
   'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta': {
     type: 'object',
-    properties: { name: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } } },
+    properties: {
+      name: { type: 'string' },
+      labels: { type: 'object', additionalProperties: { type: 'string' } },
+    },
   },
 };
 
-const served = { strategy: { info: { group: 'apps', version: 'v1', kind: 'Deployment' } } } as unknown as Served;
+const served = {
+  strategy: { info: { group: 'apps', version: 'v1', kind: 'Deployment' } },
+} as unknown as Served;
 
 test('unknown fields are reported with their path and pruned', () => {
   const v = new SchemaFieldValidator(defs);
-  const obj = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', bogus: 1 }, spec: { replicas: 1, template: { spec: { containers: [{ name: 'c', extra: true }] } } }, special: 1 } as unknown as KObject;
+  const obj = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'x', bogus: 1 },
+    spec: { replicas: 1, template: { spec: { containers: [{ name: 'c', extra: true }] } } },
+    special: 1,
+  } as unknown as KObject;
   const r = v.check(served, obj);
   assert.deepEqual(r.invalid, []);
-  assert.deepEqual(r.unknown.sort(), ['unknown field "metadata.bogus"', 'unknown field "spec.template.spec.containers[0].extra"', 'unknown field "special"']);
+  assert.deepEqual(r.unknown.sort(), [
+    'unknown field "metadata.bogus"',
+    'unknown field "spec.template.spec.containers[0].extra"',
+    'unknown field "special"',
+  ]);
   assert.equal((obj as Record<string, unknown>)['special'], undefined);
 });
 
 test('wrong types are decode errors, in the Go decoder wording', () => {
   const v = new SchemaFieldValidator(defs);
-  const obj = { metadata: { name: 'x', labels: { a: 1 } }, spec: { replicas: 'three' } } as unknown as KObject;
+  const obj = {
+    metadata: { name: 'x', labels: { a: 1 } },
+    spec: { replicas: 'three' },
+  } as unknown as KObject;
   const r = v.check(served, obj);
   assert.deepEqual(r.invalid, [
     'json: cannot unmarshal number into Go struct field Deployment.metadata.labels[a] of type string',
@@ -51,6 +97,17 @@ test('wrong types are decode errors, in the Go decoder wording', () => {
 
 test('int-or-string accepts both and null means unset', () => {
   const v = new SchemaFieldValidator(defs);
-  const obj = { metadata: null, spec: { template: { spec: { containers: [{ name: 'c', ports: [{ containerPort: 80, targetPort: 'http' }, { targetPort: 8080 }] }] } } } } as unknown as KObject;
+  const obj = {
+    metadata: null,
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            { name: 'c', ports: [{ containerPort: 80, targetPort: 'http' }, { targetPort: 8080 }] },
+          ],
+        },
+      },
+    },
+  } as unknown as KObject;
   assert.deepEqual(v.check(served, obj), { unknown: [], invalid: [] });
 });

@@ -46,7 +46,8 @@ export class SchemaFieldValidator implements FieldValidator {
 
   constructor(private readonly defs: Definitions) {
     for (const [name, def] of Object.entries(defs)) {
-      for (const g of def['x-kubernetes-group-version-kind'] ?? []) this.byGVK.set(`${g.group}/${g.version}/${g.kind}`, name);
+      for (const g of def['x-kubernetes-group-version-kind'] ?? [])
+        this.byGVK.set(`${g.group}/${g.version}/${g.kind}`, name);
     }
   }
 
@@ -68,12 +69,21 @@ export class SchemaFieldValidator implements FieldValidator {
     return { unknown, invalid };
   }
 
-  private walk(value: unknown, node: SchemaNode, path: string, owner: string, unknown: string[], invalid: string[]): void {
+  private walk(
+    value: unknown,
+    node: SchemaNode,
+    path: string,
+    owner: string,
+    unknown: string[],
+    invalid: string[],
+  ): void {
     if (value === null || value === undefined) return; // null means unset in Kubernetes' decoder
     const n = this.resolve(node);
     if (!n || n['x-kubernetes-preserve-unknown-fields']) return;
     const typeError = (want: SchemaNode): void => {
-      invalid.push(`json: cannot unmarshal ${jsonType(value) === 'object' ? 'object' : jsonType(value)} into Go struct field ${owner}.${path} of type ${goType(want)}`);
+      invalid.push(
+        `json: cannot unmarshal ${jsonType(value) === 'object' ? 'object' : jsonType(value)} into Go struct field ${owner}.${path} of type ${goType(want)}`,
+      );
     };
     if (n['x-kubernetes-int-or-string'] || n.format === 'int-or-string') {
       if (typeof value !== 'string' && typeof value !== 'number') typeError({ type: 'string' });
@@ -98,7 +108,8 @@ export class SchemaFieldValidator implements FieldValidator {
         return;
       case 'array':
         if (!Array.isArray(value)) return typeError(n);
-        if (n.items) value.forEach((v, idx) => this.walk(v, n.items!, `${path}[${idx}]`, owner, unknown, invalid));
+        if (n.items)
+          value.forEach((v, idx) => this.walk(v, n.items!, `${path}[${idx}]`, owner, unknown, invalid));
         return;
       default:
         break;
@@ -119,7 +130,8 @@ export class SchemaFieldValidator implements FieldValidator {
         this.walk(value[key], child, p, owner, unknown, invalid);
       }
     } else if (isPlainObject(n.additionalProperties)) {
-      for (const key of Object.keys(value)) this.walk(value[key], n.additionalProperties, `${path}[${key}]`, owner, unknown, invalid);
+      for (const key of Object.keys(value))
+        this.walk(value[key], n.additionalProperties, `${path}[${key}]`, owner, unknown, invalid);
     }
   }
 }

@@ -8,19 +8,18 @@ import { randomUUID } from 'node:crypto';
 import { deepCopy, isPlainObject, type KObject, rfc3339 } from '../api/object.ts';
 import { errors, StatusError, type GroupResource } from '../api/status.ts';
 import type { FieldError } from '../api/field-errors.ts';
-import type { RequestContext, Strategy } from '../registry/types.ts';
+import type { RequestContext } from '../registry/types.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../registry/validation/meta.ts';
-import {
-  type Store,
-  StoreCompacted,
-  StoreConflict,
-  type StoreEvent,
-  type Watcher,
-} from '../store/types.ts';
+import { type Store, StoreCompacted, StoreConflict, type StoreEvent, type Watcher } from '../store/types.ts';
 import { collectionPrefix, generateName, storageKey } from './names.ts';
 import type { ResourceTable, Served } from './resources.ts';
 import { matchesLabels, parseLabelSelector, type LabelSelector } from './label-selector.ts';
-import { checkFieldsSupported, matchesFields, parseFieldSelector, type FieldRequirement } from './field-selector.ts';
+import {
+  checkFieldsSupported,
+  matchesFields,
+  parseFieldSelector,
+  type FieldRequirement,
+} from './field-selector.ts';
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -39,9 +38,21 @@ export interface WriteOptions {
 export interface AdmissionPlugin {
   name: string;
   /** Mutating phase. */
-  admit?(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined, ctx: RequestContext): void;
+  admit?(
+    op: 'CREATE' | 'UPDATE' | 'DELETE',
+    s: Served,
+    obj: KObject,
+    old: KObject | undefined,
+    ctx: RequestContext,
+  ): void;
   /** Validating phase: throw a StatusError to refuse. */
-  validate?(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined, ctx: RequestContext): void;
+  validate?(
+    op: 'CREATE' | 'UPDATE' | 'DELETE',
+    s: Served,
+    obj: KObject,
+    old: KObject | undefined,
+    ctx: RequestContext,
+  ): void;
   /** After a write has been committed (not on dry-run). */
   committed?(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined): void;
   /** A write that passed admission was not committed (dry-run, or storage refused it). */
@@ -51,7 +62,14 @@ export interface AdmissionPlugin {
 /** Managed-fields bookkeeping hook (server-side apply's field manager). */
 export interface FieldManager {
   /** Record an Update-operation write by `manager` (POST/PUT/merge/SMP/JSON patch). */
-  update(oldObj: KObject | undefined, newObj: KObject, manager: string, apiVersion: string, now: Date, subresource?: string): void;
+  update(
+    oldObj: KObject | undefined,
+    newObj: KObject,
+    manager: string,
+    apiVersion: string,
+    now: Date,
+    subresource?: string,
+  ): void;
 }
 
 const GENERATION_IGNORED = new Set(['metadata', 'status', 'apiVersion', 'kind']);
@@ -73,7 +91,14 @@ export function groupResource(s: Served): GroupResource {
 function resetMetaForStatus(obj: KObject, old: KObject): void {
   const m = obj.metadata;
   const o = old.metadata;
-  for (const k of ['deletionTimestamp', 'generation', 'labels', 'annotations', 'finalizers', 'ownerReferences'] as const) {
+  for (const k of [
+    'deletionTimestamp',
+    'generation',
+    'labels',
+    'annotations',
+    'finalizers',
+    'ownerReferences',
+  ] as const) {
     if (o[k] === undefined) delete m[k];
     else (m as Record<string, unknown>)[k] = deepCopy(o[k]);
   }
@@ -175,7 +200,11 @@ export class GenericRegistry {
     } else if (opts.resourceVersionMatch && opts.resourceVersionMatch !== 'NotOlderThan') {
       throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${opts.resourceVersionMatch}"`);
     }
-    const prefix = collectionPrefix(s.storageGroup, s.storageResource, s.strategy.info.namespaced ? namespace : '');
+    const prefix = collectionPrefix(
+      s.storageGroup,
+      s.storageResource,
+      s.strategy.info.namespaced ? namespace : '',
+    );
     try {
       const r = this.store.list(prefix, {
         limit: opts.limit && opts.limit > 0 ? opts.limit : undefined,
@@ -205,7 +234,11 @@ export class GenericRegistry {
     onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KObject) => void,
   ): Watcher {
     const pred = this.predicate(s, opts.labelSelector, opts.fieldSelector);
-    const prefix = collectionPrefix(s.storageGroup, s.storageResource, s.strategy.info.namespaced ? namespace : '');
+    const prefix = collectionPrefix(
+      s.storageGroup,
+      s.storageResource,
+      s.strategy.info.namespaced ? namespace : '',
+    );
     let from: number;
     const rv = opts.resourceVersion;
     if (rv === undefined || rv === '' || rv === '0') {
@@ -239,13 +272,30 @@ export class GenericRegistry {
 
   // ---- writes ----
 
-  private runAdmit(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined, ctx: RequestContext): void {
+  private runAdmit(
+    op: 'CREATE' | 'UPDATE' | 'DELETE',
+    s: Served,
+    obj: KObject,
+    old: KObject | undefined,
+    ctx: RequestContext,
+  ): void {
     for (const p of this.admission) p.admit?.(op, s, obj, old, ctx);
   }
-  private runValidate(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined, ctx: RequestContext): void {
+  private runValidate(
+    op: 'CREATE' | 'UPDATE' | 'DELETE',
+    s: Served,
+    obj: KObject,
+    old: KObject | undefined,
+    ctx: RequestContext,
+  ): void {
     for (const p of this.admission) p.validate?.(op, s, obj, old, ctx);
   }
-  private committed(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined): void {
+  private committed(
+    op: 'CREATE' | 'UPDATE' | 'DELETE',
+    s: Served,
+    obj: KObject,
+    old: KObject | undefined,
+  ): void {
     for (const p of this.admission) {
       try {
         p.committed?.(op, s, obj, old);
@@ -255,7 +305,12 @@ export class GenericRegistry {
     }
   }
 
-  private aborted(op: 'CREATE' | 'UPDATE' | 'DELETE', s: Served, obj: KObject, old: KObject | undefined): void {
+  private aborted(
+    op: 'CREATE' | 'UPDATE' | 'DELETE',
+    s: Served,
+    obj: KObject,
+    old: KObject | undefined,
+  ): void {
     for (const p of this.admission) {
       try {
         p.aborted?.(op, s, obj, old);
@@ -273,7 +328,10 @@ export class GenericRegistry {
   checkTypeAndNamespace(s: Served, obj: KObject, namespace: string): void {
     if (!isPlainObject(obj) || !isPlainObject(obj.metadata)) {
       if (isPlainObject(obj) && obj.metadata === undefined) obj.metadata = {};
-      else throw errors.badRequest(`${s.strategy.info.kind} in version "${s.strategy.info.version}" cannot be handled as a ${s.strategy.info.kind}: metadata must be an object`);
+      else
+        throw errors.badRequest(
+          `${s.strategy.info.kind} in version "${s.strategy.info.version}" cannot be handled as a ${s.strategy.info.kind}: metadata must be an object`,
+        );
     }
     if (obj.apiVersion !== undefined && obj.apiVersion !== s.gv)
       throw errors.badRequest(
@@ -289,13 +347,20 @@ export class GenericRegistry {
           'the namespace of the provided object does not match the namespace sent on the request',
         );
       if (namespace) obj.metadata.namespace = namespace;
-      if (!obj.metadata.namespace) throw errors.badRequest('the server could not find the requested resource');
+      if (!obj.metadata.namespace)
+        throw errors.badRequest('the server could not find the requested resource');
     } else {
       delete obj.metadata.namespace;
     }
   }
 
-  create(s: Served, namespace: string, input: KObject, ctx: RequestContext, opts: WriteOptions = {}): KObject {
+  create(
+    s: Served,
+    namespace: string,
+    input: KObject,
+    ctx: RequestContext,
+    opts: WriteOptions = {},
+  ): KObject {
     const st = s.strategy;
     const obj = deepCopy(input);
     this.checkTypeAndNamespace(s, obj, namespace);
@@ -316,14 +381,18 @@ export class GenericRegistry {
     // Mutating admission, then validation, then validating admission (the apiserver's order).
     this.runAdmit('CREATE', s, obj, undefined, ctx);
     try {
-      const errs = [...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'), ...(st.validate?.(obj, ctx) ?? [])];
+      const errs = [
+        ...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'),
+        ...(st.validate?.(obj, ctx) ?? []),
+      ];
       if (errs.length) throw this.invalid(s, m.name ?? m.generateName ?? '', errs);
       this.runValidate('CREATE', s, obj, undefined, ctx);
     } catch (e) {
       this.aborted('CREATE', s, obj, undefined);
       throw e;
     }
-    if (opts.fieldManager !== undefined) this.fieldManager?.update(undefined, obj, opts.fieldManager, s.gv, ctx.now, opts.subresource);
+    if (opts.fieldManager !== undefined)
+      this.fieldManager?.update(undefined, obj, opts.fieldManager, s.gv, ctx.now, opts.subresource);
     if (ctx.dryRun) {
       this.aborted('CREATE', s, obj, undefined);
       return this.fromStorage(s, this.toStorage(s, obj));
@@ -357,16 +426,21 @@ export class GenericRegistry {
     const obj = deepCopy(input);
     this.checkTypeAndNamespace(s, obj, namespace);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name)
-      throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+      throw errors.badRequest(
+        `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`,
+      );
     obj.metadata.name = name;
     if (!storedOld) {
-      if (opts.allowCreate && !opts.subresource) return { object: this.create(s, namespace, obj, ctx, opts), created: true };
+      if (opts.allowCreate && !opts.subresource)
+        return { object: this.create(s, namespace, obj, ctx, opts), created: true };
       throw errors.notFound(groupResource(s), name);
     }
     const old = this.fromStorage(s, storedOld);
     const rv = obj.metadata.resourceVersion;
-    if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) throw errors.modified(groupResource(s), name);
-    if (opts.expectedRV && opts.expectedRV !== old.metadata.resourceVersion) throw errors.modified(groupResource(s), name);
+    if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion)
+      throw errors.modified(groupResource(s), name);
+    if (opts.expectedRV && opts.expectedRV !== old.metadata.resourceVersion)
+      throw errors.modified(groupResource(s), name);
     if (obj.metadata.uid && obj.metadata.uid !== old.metadata.uid)
       throw errors.conflict(
         groupResource(s),
@@ -386,23 +460,33 @@ export class GenericRegistry {
       delete m.deletionTimestamp;
       delete m.deletionGracePeriodSeconds;
     }
-    if (m.managedFields === undefined && old.metadata.managedFields) m.managedFields = deepCopy(old.metadata.managedFields);
+    if (m.managedFields === undefined && old.metadata.managedFields)
+      m.managedFields = deepCopy(old.metadata.managedFields);
     if (old.metadata.generation === undefined) delete m.generation;
     else m.generation = old.metadata.generation;
 
     if (opts.subresource === 'finalize') {
       // namespaces/finalize: only spec.finalizers changes.
-      const finals = isPlainObject(obj['spec']) ? (obj['spec'] as { finalizers?: unknown }).finalizers : undefined;
-      for (const k of Object.keys(obj)) if (k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
-      for (const k of Object.keys(old)) if (k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') obj[k] = deepCopy(old[k]);
+      const finals = isPlainObject(obj['spec'])
+        ? (obj['spec'] as { finalizers?: unknown }).finalizers
+        : undefined;
+      for (const k of Object.keys(obj))
+        if (k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
+      for (const k of Object.keys(old))
+        if (k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') obj[k] = deepCopy(old[k]);
       resetMetaForStatus(obj, old);
-      const spec = (isPlainObject(obj['spec']) ? obj['spec'] : (obj['spec'] = {})) as { finalizers?: unknown };
+      const spec = (isPlainObject(obj['spec']) ? obj['spec'] : (obj['spec'] = {})) as {
+        finalizers?: unknown;
+      };
       if (Array.isArray(finals) && finals.length) spec.finalizers = finals;
       else delete spec.finalizers;
     } else if (opts.subresource === 'status') {
       // Only status may change: everything else comes from the old object.
-      for (const k of Object.keys(obj)) if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
-      for (const k of Object.keys(old)) if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') obj[k] = deepCopy(old[k]);
+      for (const k of Object.keys(obj))
+        if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
+      for (const k of Object.keys(old))
+        if (k !== 'status' && k !== 'metadata' && k !== 'apiVersion' && k !== 'kind')
+          obj[k] = deepCopy(old[k]);
       resetMetaForStatus(obj, old);
       st.prepareForStatusUpdate?.(obj, old, ctx);
     } else {
@@ -438,10 +522,12 @@ export class GenericRegistry {
       this.aborted('UPDATE', s, obj, old);
       return { object: old, created: false };
     }
-    if (opts.fieldManager !== undefined) this.fieldManager?.update(old, obj, opts.fieldManager, s.gv, ctx.now, opts.subresource);
+    if (opts.fieldManager !== undefined)
+      this.fieldManager?.update(old, obj, opts.fieldManager, s.gv, ctx.now, opts.subresource);
 
     // Finalizers emptied on an object being deleted: the update completes the deletion.
-    const finishDelete = !!m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !st.holdsDeletion?.(obj);
+    const finishDelete =
+      !!m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !st.holdsDeletion?.(obj);
     if (ctx.dryRun) {
       this.aborted('UPDATE', s, obj, old);
       return { object: this.fromStorage(s, this.toStorage(s, obj)), created: false };
@@ -500,10 +586,12 @@ export class GenericRegistry {
     // Propagation policy → GC finalizers (the garbage collector acts on them).
     const policy = options.propagationPolicy ?? (options.orphanDependents === true ? 'Orphan' : undefined);
     const pendingFinalizers = finalizers.length > 0;
-    if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers = [...finalizers.filter((f) => f !== 'foregroundDeletion'), 'orphan'];
+    if (policy === 'Orphan' && !finalizers.includes('orphan'))
+      finalizers = [...finalizers.filter((f) => f !== 'foregroundDeletion'), 'orphan'];
     if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion'))
       finalizers = [...finalizers.filter((f) => f !== 'orphan'), 'foregroundDeletion'];
-    if (policy === 'Background') finalizers = finalizers.filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+    if (policy === 'Background')
+      finalizers = finalizers.filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
 
     // Deletion held by the object's own spec (namespaces): mark it and keep it.
     if (st.holdsDeletion?.(old)) {
@@ -513,7 +601,10 @@ export class GenericRegistry {
       st.markDeleting?.(obj);
       if (ctx.dryRun || sameObject(obj, old)) return { object: ctx.dryRun ? obj : old, gone: false };
       try {
-        const out = this.fromStorage(s, this.store.update(key, this.toStorage(s, obj), Number(old.metadata.resourceVersion)));
+        const out = this.fromStorage(
+          s,
+          this.store.update(key, this.toStorage(s, obj), Number(old.metadata.resourceVersion)),
+        );
         this.committed('UPDATE', s, out, old);
         return { object: out, gone: false };
       } catch (e) {
@@ -545,7 +636,10 @@ export class GenericRegistry {
       if (finalizers.length > 0 || needsGrace) {
         if (ctx.dryRun || !changed) return { object: ctx.dryRun ? obj : old, gone: false };
         try {
-          const out = this.fromStorage(s, this.store.update(key, this.toStorage(s, obj), Number(old.metadata.resourceVersion)));
+          const out = this.fromStorage(
+            s,
+            this.store.update(key, this.toStorage(s, obj), Number(old.metadata.resourceVersion)),
+          );
           this.committed('UPDATE', s, out, old);
           return { object: out, gone: false };
         } catch (e) {
@@ -602,6 +696,8 @@ export function translateStoreError(e: unknown, s: Served, name: string): unknow
   }
   if (e instanceof StoreCompacted) return errors.expired(e.message);
   if (e instanceof Error && e.name === 'StoreBadContinue')
-    return errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+    return errors.expired(
+      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+    );
   return e;
 }

@@ -91,7 +91,7 @@ function fail(sel: string, why: string): never {
 }
 
 function checkKey(sel: string, key: string): void {
-  if (!key) fail(sel, 'found \'\', expected: identifier');
+  if (!key) fail(sel, "found '', expected: identifier");
   const e = isQualifiedName(key);
   if (e.length) fail(sel, `<nil>: Invalid value: "${key}": ${e.join('; ')}`);
 }

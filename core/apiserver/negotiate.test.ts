@@ -13,9 +13,13 @@ test('aggregated discovery follows the Accept header of each kubectl generation'
 });
 
 test('Table is chosen only when asked for', () => {
-  const table = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+  const table =
+    'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
   assert.equal(negotiateResource(table).table, true);
   assert.equal(negotiateResource('application/json').table, false);
   assert.equal(negotiateResource('application/vnd.kubernetes.protobuf,application/json').table, false);
-  assert.equal(negotiateResource('application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io').partialMetadata, true);
+  assert.equal(
+    negotiateResource('application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io').partialMetadata,
+    true,
+  );
 });

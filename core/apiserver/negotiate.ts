@@ -33,7 +33,11 @@ export function parseAccept(accept: string | undefined): MediaRange[] {
 /** Decide the response form for a resource GET/LIST from the Accept header (first acceptable wins). */
 export function negotiateResource(accept: string | undefined): AcceptedMedia {
   for (const m of parseAccept(accept)) {
-    if (m.params['as'] === 'Table' && m.params['g'] === 'meta.k8s.io' && (m.params['v'] === 'v1' || m.params['v'] === 'v1beta1'))
+    if (
+      m.params['as'] === 'Table' &&
+      m.params['g'] === 'meta.k8s.io' &&
+      (m.params['v'] === 'v1' || m.params['v'] === 'v1beta1')
+    )
       return { table: true, partialMetadata: false };
     if (
       (m.params['as'] === 'PartialObjectMetadata' || m.params['as'] === 'PartialObjectMetadataList') &&
@@ -58,7 +62,13 @@ export function negotiateDiscovery(accept: string | undefined): 'v2' | 'v2beta1'
 }
 
 function isJsonish(t: string): boolean {
-  return t === 'application/json' || t === '*/*' || t === 'application/*' || t === 'application/vnd.kubernetes.protobuf' || t === 'application/yaml';
+  return (
+    t === 'application/json' ||
+    t === '*/*' ||
+    t === 'application/*' ||
+    t === 'application/vnd.kubernetes.protobuf' ||
+    t === 'application/yaml'
+  );
 }
 
 export function mediaType(contentType: string | undefined): string {

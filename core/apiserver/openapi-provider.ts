@@ -13,7 +13,8 @@ export function createOpenAPIProvider(strategies: readonly Strategy[], gitVersio
   const resources = strategies.map((s) => s.info);
   let v3: ReturnType<typeof buildOpenAPIv3> | undefined;
   let v2: Buffer | undefined;
-  const getV3 = (): ReturnType<typeof buildOpenAPIv3> => (v3 ??= buildOpenAPIv3(resources, loadDefinitions(), gitVersion));
+  const getV3 = (): ReturnType<typeof buildOpenAPIv3> =>
+    (v3 ??= buildOpenAPIv3(resources, loadDefinitions(), gitVersion));
   return {
     v2: () => (v2 ??= buildOpenAPIv2Protobuf(resources, loadDefinitions(), gitVersion)),
     v3Index: () => getV3().index,

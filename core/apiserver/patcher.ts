@@ -35,7 +35,11 @@ export function createPatcher(): Patcher {
             now: opts.now,
             subresource: opts.subresource,
             gr: { group: info.group, resource: info.resource },
-            name: current?.metadata.name ?? (isPlainObject(patch) && isPlainObject(patch['metadata']) ? String(patch['metadata']['name'] ?? '') : ''),
+            name:
+              current?.metadata.name ??
+              (isPlainObject(patch) && isPlainObject(patch['metadata'])
+                ? String(patch['metadata']['name'] ?? '')
+                : ''),
           });
       }
     },

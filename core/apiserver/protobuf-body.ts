@@ -9,7 +9,9 @@ export const protobufDecoder: ProtobufDecoder = (body, expected) => {
   } catch (e) {
     if (e instanceof ProtobufDecodeError) {
       const version = expected.apiVersion.split('/').pop();
-      throw errors.badRequest(`${expected.kind} in version "${version}" cannot be handled as a ${expected.kind}: ${e.message}`);
+      throw errors.badRequest(
+        `${expected.kind} in version "${version}" cannot be handled as a ${expected.kind}: ${e.message}`,
+      );
     }
     throw e;
   }

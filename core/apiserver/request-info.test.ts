@@ -32,7 +32,16 @@ test('namespaces and their subresources', () => {
 });
 
 test('discovery and other paths are non-resource requests', () => {
-  for (const p of ['/api', '/apis', '/api/v1', '/apis/apps', '/apis/apps/v1', '/version', '/healthz', '/openapi/v3']) {
+  for (const p of [
+    '/api',
+    '/apis',
+    '/api/v1',
+    '/apis/apps',
+    '/apis/apps/v1',
+    '/version',
+    '/healthz',
+    '/openapi/v3',
+  ]) {
     assert.equal(parseRequestInfo('GET', p, q()).isResourceRequest, false, p);
   }
 });

@@ -57,11 +57,14 @@ function fieldValidationOf(q: URLSearchParams): FieldValidation {
   const v = q.get('fieldValidation');
   if (v === null || v === '') return 'Warn';
   if (v === 'Ignore' || v === 'Warn' || v === 'Strict') return v;
-  throw errors.badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+  throw errors.badRequest(
+    `fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`,
+  );
 }
 
 function dryRunOf(values: string[]): boolean {
-  for (const v of values) if (v !== 'All') throw errors.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  for (const v of values)
+    if (v !== 'All') throw errors.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
   return values.length > 0;
 }
 
@@ -85,7 +88,14 @@ export class ResourceHandlers {
     return this.d.registry;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+    q: URLSearchParams,
+  ): Promise<void> {
     const sub = info.subresource;
     if (sub) return this.subresource(req, res, info, s, ctx, q);
     switch (info.verb) {
@@ -111,28 +121,67 @@ export class ResourceHandlers {
   }
 
   private checkVerb(s: Served, verb: string): void {
-    if (!(s.strategy.info.verbs as readonly string[]).includes(verb)) throw errors.methodNotSupported(groupResource(s), verb);
+    if (!(s.strategy.info.verbs as readonly string[]).includes(verb))
+      throw errors.methodNotSupported(groupResource(s), verb);
   }
 
-  private sendObject(req: IncomingMessage, res: ServerResponse, s: Served, obj: KObject, code: number, q: URLSearchParams, warnings: string[] = []): void {
+  private sendObject(
+    req: IncomingMessage,
+    res: ServerResponse,
+    s: Served,
+    obj: KObject,
+    code: number,
+    q: URLSearchParams,
+    warnings: string[] = [],
+  ): void {
     const accept = negotiateResource(req.headers.accept);
     if (accept.table && req.method === 'GET') {
-      sendJSON(res, code, toTable(s, [obj], { resourceVersion: obj.metadata.resourceVersion }, parseIncludeObject(q.get('includeObject')), new Date()), warningHeader(warnings));
+      sendJSON(
+        res,
+        code,
+        toTable(
+          s,
+          [obj],
+          { resourceVersion: obj.metadata.resourceVersion },
+          parseIncludeObject(q.get('includeObject')),
+          new Date(),
+        ),
+        warningHeader(warnings),
+      );
       return;
     }
     if (accept.partialMetadata) {
-      sendJSON(res, code, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata }, warningHeader(warnings));
+      sendJSON(
+        res,
+        code,
+        { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata },
+        warningHeader(warnings),
+      );
       return;
     }
     sendJSON(res, code, obj, warningHeader(warnings));
   }
 
-  private get(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, _ctx: RequestContext, q: URLSearchParams): void {
+  private get(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    _ctx: RequestContext,
+    q: URLSearchParams,
+  ): void {
     this.checkVerb(s, 'get');
     this.sendObject(req, res, s, this.registry.get(s, info.namespace, info.name), 200, q);
   }
 
-  private list(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams): void {
+  private list(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+    q: URLSearchParams,
+  ): void {
     this.checkVerb(s, 'list');
     const r = this.registry.list(s, info.namespace, {
       labelSelector: q.get('labelSelector') ?? undefined,
@@ -143,7 +192,11 @@ export class ResourceHandlers {
       resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
     });
     const accept = negotiateResource(req.headers.accept);
-    const meta = { resourceVersion: r.resourceVersion, continue: r.continue, remainingItemCount: r.remainingItemCount };
+    const meta = {
+      resourceVersion: r.resourceVersion,
+      continue: r.continue,
+      remainingItemCount: r.remainingItemCount,
+    };
     if (accept.table) {
       sendJSON(res, 200, toTable(s, r.items, meta, parseIncludeObject(q.get('includeObject')), ctx.now));
       return;
@@ -158,7 +211,11 @@ export class ResourceHandlers {
         kind: 'PartialObjectMetadataList',
         apiVersion: 'meta.k8s.io/v1',
         metadata: listMeta,
-        items: r.items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })),
+        items: r.items.map((o) => ({
+          kind: 'PartialObjectMetadata',
+          apiVersion: 'meta.k8s.io/v1',
+          metadata: o.metadata,
+        })),
       });
       return;
     }
@@ -170,14 +227,28 @@ export class ResourceHandlers {
     });
   }
 
-  private watch(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, q: URLSearchParams): void {
+  private watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    q: URLSearchParams,
+  ): void {
     this.checkVerb(s, 'watch');
     let fieldSelector = q.get('fieldSelector') ?? undefined;
     if (info.name) fieldSelector = [fieldSelector, `metadata.name=${info.name}`].filter(Boolean).join(',');
     const sendInitialEvents = boolParam(q, 'sendInitialEvents');
-    if (sendInitialEvents && (q.get('resourceVersionMatch') !== 'NotOlderThan' || !boolParam(q, 'allowWatchBookmarks')))
+    if (
+      sendInitialEvents &&
+      (q.get('resourceVersionMatch') !== 'NotOlderThan' || !boolParam(q, 'allowWatchBookmarks'))
+    )
       throw errors.invalid('', 'ListOptions', '', [
-        { type: 'FieldValueForbidden', field: 'sendInitialEvents', detail: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled and resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true' },
+        {
+          type: 'FieldValueForbidden',
+          field: 'sendInitialEvents',
+          detail:
+            'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled and resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true',
+        },
       ]);
     const accept = negotiateResource(req.headers.accept);
     serveWatch(this.registry, s, req, res, {
@@ -193,7 +264,11 @@ export class ResourceHandlers {
     });
   }
 
-  private async readObject(req: IncomingMessage, s: Served, q: URLSearchParams): Promise<{ obj: KObject; warnings: string[] }> {
+  private async readObject(
+    req: IncomingMessage,
+    s: Served,
+    q: URLSearchParams,
+  ): Promise<{ obj: KObject; warnings: string[] }> {
     const body = await readBody(req);
     const expected = { apiVersion: s.gv, kind: s.strategy.info.kind };
     const obj = decodeBody(body, req.headers['content-type'], expected, this.d.protobuf) as KObject;
@@ -212,7 +287,14 @@ export class ResourceHandlers {
     return unknown;
   }
 
-  private async create(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams): Promise<void> {
+  private async create(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+    q: URLSearchParams,
+  ): Promise<void> {
     this.checkVerb(s, 'create');
     const { obj, warnings } = await this.readObject(req, s, q);
     const c = { ...ctx, dryRun: dryRunOf(q.getAll('dryRun')) };
@@ -224,11 +306,21 @@ export class ResourceHandlers {
       sendJSON(res, 201, out, warningHeader(warnings));
       return;
     }
-    const created = this.registry.create(s, info.namespace, obj, c, { fieldManager: q.get('fieldManager') ?? userAgentManager(req) });
+    const created = this.registry.create(s, info.namespace, obj, c, {
+      fieldManager: q.get('fieldManager') ?? userAgentManager(req),
+    });
     sendJSON(res, 201, created, warningHeader(warnings));
   }
 
-  private async update(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams, subresource?: string): Promise<void> {
+  private async update(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+    q: URLSearchParams,
+    subresource?: string,
+  ): Promise<void> {
     this.checkVerb(s, 'update');
     const { obj, warnings } = await this.readObject(req, s, q);
     const c = { ...ctx, dryRun: dryRunOf(q.getAll('dryRun')) };
@@ -240,21 +332,38 @@ export class ResourceHandlers {
     sendJSON(res, r.created ? 201 : 200, r.object, warningHeader(warnings));
   }
 
-  private async patch(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams, subresource?: string): Promise<void> {
+  private async patch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+    q: URLSearchParams,
+    subresource?: string,
+  ): Promise<void> {
     this.checkVerb(s, 'patch');
     const type = mediaType(req.headers['content-type']) as PatchType;
-    if (!(PATCH_TYPES as readonly string[]).includes(type)) throw errors.unsupportedMediaType(type, PATCH_TYPES);
+    if (!(PATCH_TYPES as readonly string[]).includes(type))
+      throw errors.unsupportedMediaType(type, PATCH_TYPES);
     if (type === 'application/strategic-merge-patch+json' && s.strategy.supportsStrategicMerge === false)
-      throw errors.unsupportedMediaType(type, PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json'));
+      throw errors.unsupportedMediaType(
+        type,
+        PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json'),
+      );
     if (!this.d.patcher) throw errors.unsupportedMediaType(type, []);
     const body = await readBody(req);
     const doc = decodePatch(body, type);
     const isApply = type === 'application/apply-patch+yaml';
     const fieldManager = q.get('fieldManager') ?? (isApply ? '' : userAgentManager(req));
     if (isApply && !fieldManager)
-      throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      throw errors.badRequest(
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      );
     const force = boolParam(q, 'force');
-    if (force && !isApply) throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch');
+    if (force && !isApply)
+      throw errors.badRequest(
+        'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch',
+      );
     const mode = fieldValidationOf(q);
     const c = { ...ctx, dryRun: dryRunOf(q.getAll('dryRun')) };
     // Retry on conflicts caused by concurrent writers (the patch itself carries no precondition unless it sets one).
@@ -262,8 +371,14 @@ export class ResourceHandlers {
       const current = this.registry.tryGet(s, info.namespace, info.name);
       if (!current && !(isApply && !subresource)) throw errors.notFound(groupResource(s), info.name);
       let next: KObject;
-      next = this.d.patcher.patch(type, current ? deepCopy(current) : undefined, doc, s, { fieldManager, force, subresource, now: ctx.now });
-      if (!isPlainObject(next)) throw errors.badRequest('the patch produced an object that is not a JSON object');
+      next = this.d.patcher.patch(type, current ? deepCopy(current) : undefined, doc, s, {
+        fieldManager,
+        force,
+        subresource,
+        now: ctx.now,
+      });
+      if (!isPlainObject(next))
+        throw errors.badRequest('the patch produced an object that is not a JSON object');
       if (!isPlainObject(next.metadata)) next = { ...next, metadata: {} };
       const warnings = this.validateFields(s, next, mode);
       try {
@@ -271,14 +386,19 @@ export class ResourceHandlers {
           // Server-side apply of a missing object creates it.
           next.metadata.name ??= info.name;
           if (next.metadata.name !== info.name)
-            throw errors.badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${info.name})`);
+            throw errors.badRequest(
+              `the name of the object (${next.metadata.name}) does not match the name on the URL (${info.name})`,
+            );
           const created = this.registry.create(s, info.namespace, next, c, {});
           sendJSON(res, 201, created, warningHeader(warnings));
           return;
         }
         // A resourceVersion in the patch is a precondition; otherwise update against what we read.
         const patchedRV = next.metadata.resourceVersion;
-        const expectedRV = patchedRV && patchedRV !== current.metadata.resourceVersion ? patchedRV : current.metadata.resourceVersion;
+        const expectedRV =
+          patchedRV && patchedRV !== current.metadata.resourceVersion
+            ? patchedRV
+            : current.metadata.resourceVersion;
         next.metadata.resourceVersion = expectedRV;
         const r = this.registry.update(s, info.namespace, info.name, next, c, {
           fieldManager: isApply ? undefined : fieldManager,
@@ -287,9 +407,16 @@ export class ResourceHandlers {
         sendJSON(res, 200, r.object, warningHeader(warnings));
         return;
       } catch (e) {
-        const retriable = e instanceof StatusError && e.code === 409 && e.reason === 'Conflict' && attempt < 5;
-        const hadPrecondition = isPlainObject(doc) && isPlainObject(doc['metadata']) && 'resourceVersion' in doc['metadata'];
-        if (!retriable || hadPrecondition || (e instanceof StatusError && e.message.startsWith('Apply failed'))) throw e;
+        const retriable =
+          e instanceof StatusError && e.code === 409 && e.reason === 'Conflict' && attempt < 5;
+        const hadPrecondition =
+          isPlainObject(doc) && isPlainObject(doc['metadata']) && 'resourceVersion' in doc['metadata'];
+        if (
+          !retriable ||
+          hadPrecondition ||
+          (e instanceof StatusError && e.message.startsWith('Apply failed'))
+        )
+          throw e;
       }
     }
   }
@@ -297,11 +424,22 @@ export class ResourceHandlers {
   private async readDeleteOptions(req: IncomingMessage): Promise<DeleteOptions> {
     const body = await readBody(req);
     if (!body.length) return {};
-    const opts = decodeBody(body, req.headers['content-type'], { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' }, this.d.protobuf);
+    const opts = decodeBody(
+      body,
+      req.headers['content-type'],
+      { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' },
+      this.d.protobuf,
+    );
     return opts as DeleteOptions;
   }
 
-  private async delete(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext): Promise<void> {
+  private async delete(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+  ): Promise<void> {
     this.checkVerb(s, 'delete');
     const q = new URL(req.url ?? '/', 'http://x').searchParams;
     const opts = await this.readDeleteOptions(req);
@@ -310,22 +448,37 @@ export class ResourceHandlers {
     const pp = q.get('propagationPolicy');
     if (pp) opts.propagationPolicy = pp as DeleteOptions['propagationPolicy'];
     if (opts.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy))
-      throw errors.badRequest(`propagationPolicy: Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
+      throw errors.badRequest(
+        `propagationPolicy: Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
+      );
     const dry = dryRunOf([...(opts.dryRun ?? []), ...q.getAll('dryRun')]);
     const r = this.registry.delete(s, info.namespace, info.name, opts, { ...ctx, dryRun: dry });
     if (!r.gone) {
       sendJSON(res, 200, r.object);
       return;
     }
-    sendJSON(res, 200, s.strategy.returnDeletedObject ? r.object : successStatus({
-      name: info.name,
-      group: s.strategy.info.group,
-      kind: s.strategy.info.resource,
-      uid: r.object.metadata.uid,
-    }));
+    sendJSON(
+      res,
+      200,
+      s.strategy.returnDeletedObject
+        ? r.object
+        : successStatus({
+            name: info.name,
+            group: s.strategy.info.group,
+            kind: s.strategy.info.resource,
+            uid: r.object.metadata.uid,
+          }),
+    );
   }
 
-  private async deleteCollection(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams): Promise<void> {
+  private async deleteCollection(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+    q: URLSearchParams,
+  ): Promise<void> {
     this.checkVerb(s, 'deletecollection');
     const opts = await this.readDeleteOptions(req);
     const dry = dryRunOf([...(opts.dryRun ?? []), ...q.getAll('dryRun')]);
@@ -336,17 +489,34 @@ export class ResourceHandlers {
     const deleted: KObject[] = [];
     for (const item of r.items) {
       try {
-        deleted.push(this.registry.delete(s, item.metadata.namespace ?? '', item.metadata.name ?? '', opts, { ...ctx, dryRun: dry }).object);
+        deleted.push(
+          this.registry.delete(s, item.metadata.namespace ?? '', item.metadata.name ?? '', opts, {
+            ...ctx,
+            dryRun: dry,
+          }).object,
+        );
       } catch (e) {
         if (!(e instanceof StatusError && e.code === 404)) throw e;
       }
     }
-    sendJSON(res, 200, { kind: s.strategy.info.listKind ?? `${s.strategy.info.kind}List`, apiVersion: s.gv, metadata: {}, items: deleted });
+    sendJSON(res, 200, {
+      kind: s.strategy.info.listKind ?? `${s.strategy.info.kind}List`,
+      apiVersion: s.gv,
+      metadata: {},
+      items: deleted,
+    });
   }
 
   // ---- subresources ----
 
-  private async subresource(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams): Promise<void> {
+  private async subresource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+    q: URLSearchParams,
+  ): Promise<void> {
     const sub = info.subresource;
     const gr = groupResource(s);
     if (sub === 'status' && s.strategy.hasStatus) {
@@ -364,7 +534,14 @@ export class ResourceHandlers {
   /** Handlers for named subresources (binding, eviction, finalize, log, exec…), registered by the server. */
   readonly extraSubresources = new Map<
     string,
-    (req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams) => Promise<void>
+    (
+      req: IncomingMessage,
+      res: ServerResponse,
+      info: RequestInfo,
+      s: Served,
+      ctx: RequestContext,
+      q: URLSearchParams,
+    ) => Promise<void>
   >();
 
   private toScale(s: Served, obj: KObject): KObject {
@@ -384,7 +561,14 @@ export class ResourceHandlers {
     };
   }
 
-  private async scale(req: IncomingMessage, res: ServerResponse, info: RequestInfo, s: Served, ctx: RequestContext, q: URLSearchParams): Promise<void> {
+  private async scale(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    s: Served,
+    ctx: RequestContext,
+    q: URLSearchParams,
+  ): Promise<void> {
     const sc = s.strategy.scale!;
     const current = this.registry.get(s, info.namespace, info.name);
     if (info.verb === 'get') {
@@ -394,27 +578,60 @@ export class ResourceHandlers {
     let scale: KObject;
     if (info.verb === 'update') {
       const body = await readBody(req);
-      scale = decodeBody(body, req.headers['content-type'], { apiVersion: 'autoscaling/v1', kind: 'Scale' }, this.d.protobuf) as KObject;
+      scale = decodeBody(
+        body,
+        req.headers['content-type'],
+        { apiVersion: 'autoscaling/v1', kind: 'Scale' },
+        this.d.protobuf,
+      ) as KObject;
     } else if (info.verb === 'patch') {
       const type = mediaType(req.headers['content-type']) as PatchType;
-      if (!(PATCH_TYPES as readonly string[]).includes(type) || type === 'application/apply-patch+yaml') throw errors.unsupportedMediaType(type, PATCH_TYPES);
+      if (!(PATCH_TYPES as readonly string[]).includes(type) || type === 'application/apply-patch+yaml')
+        throw errors.unsupportedMediaType(type, PATCH_TYPES);
       if (!this.d.patcher) throw errors.unsupportedMediaType(type, []);
       const doc = decodePatch(await readBody(req), type);
-      const scaleServed: Served = { ...s, gv: 'autoscaling/v1', strategy: { ...s.strategy, info: { ...s.strategy.info, kind: 'Scale', group: 'autoscaling', version: 'v1' } } };
-      scale = this.d.patcher.patch(type, this.toScale(s, current), doc, scaleServed, { fieldManager: '', force: false, now: ctx.now });
-    } else throw errors.methodNotSupported({ group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` }, info.verb);
+      const scaleServed: Served = {
+        ...s,
+        gv: 'autoscaling/v1',
+        strategy: {
+          ...s.strategy,
+          info: { ...s.strategy.info, kind: 'Scale', group: 'autoscaling', version: 'v1' },
+        },
+      };
+      scale = this.d.patcher.patch(type, this.toScale(s, current), doc, scaleServed, {
+        fieldManager: '',
+        force: false,
+        now: ctx.now,
+      });
+    } else
+      throw errors.methodNotSupported(
+        { group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` },
+        info.verb,
+      );
     const spec = isPlainObject(scale['spec']) ? scale['spec'] : {};
     const replicas = spec['replicas'];
-    if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0))
+    if (
+      replicas !== undefined &&
+      (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
+    )
       throw errors.invalid('autoscaling', 'Scale', info.name, [
-        { type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' },
+        {
+          type: 'FieldValueInvalid',
+          field: 'spec.replicas',
+          value: replicas,
+          detail: 'must be greater than or equal to 0',
+        },
       ]);
     const next = deepCopy(current);
     sc.setSpecReplicas(next, typeof replicas === 'number' ? replicas : 0);
-    const rv = isPlainObject(scale['metadata']) ? (scale['metadata'] as { resourceVersion?: string }).resourceVersion : undefined;
+    const rv = isPlainObject(scale['metadata'])
+      ? (scale['metadata'] as { resourceVersion?: string }).resourceVersion
+      : undefined;
     next.metadata.resourceVersion = rv || current.metadata.resourceVersion;
     const c = { ...ctx, dryRun: dryRunOf(q.getAll('dryRun')) };
-    const r = this.registry.update(s, info.namespace, info.name, next, c, { fieldManager: q.get('fieldManager') ?? userAgentManager(req) });
+    const r = this.registry.update(s, info.namespace, info.name, next, c, {
+      fieldManager: q.get('fieldManager') ?? userAgentManager(req),
+    });
     sendJSON(res, 200, this.toScale(s, r.object));
   }
 }

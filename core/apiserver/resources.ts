@@ -54,6 +54,8 @@ export class ResourceTable {
 
   /** Storage-sharing siblings (e.g. core/v1 events ↔ events.k8s.io/v1 events). */
   sameStorage(s: Served): Served[] {
-    return this.all.filter((o) => o.storageGroup === s.storageGroup && o.storageResource === s.storageResource);
+    return this.all.filter(
+      (o) => o.storageGroup === s.storageGroup && o.storageResource === s.storageResource,
+    );
   }
 }

@@ -136,7 +136,10 @@ export class ApiServer {
     const target = impersonationRequest(req);
     if (!target) return user;
     const check = (resource: string, name: string, apiGroup = ''): void => {
-      const ns = resource === 'serviceaccounts' ? (/^system:serviceaccount:([^:]+):/.exec(target.username)?.[1] ?? '') : '';
+      const ns =
+        resource === 'serviceaccounts'
+          ? (/^system:serviceaccount:([^:]+):/.exec(target.username)?.[1] ?? '')
+          : '';
       const a: Attributes = {
         user,
         verb: 'impersonate',
@@ -152,11 +155,13 @@ export class ApiServer {
       if (this.opts.authorizer.authorize(a).decision !== 'allow')
         throw errors.forbidden({ group: apiGroup, resource }, a.name, forbiddenReason(a, ''));
     };
-    if (/^system:serviceaccount:[^:]+:[^:]+$/.test(target.username)) check('serviceaccounts', target.username);
+    if (/^system:serviceaccount:[^:]+:[^:]+$/.test(target.username))
+      check('serviceaccounts', target.username);
     else check('users', target.username);
     for (const g of target.groups) if (g !== 'system:authenticated') check('groups', g);
     if (target.uid) check('uids', target.uid, 'authentication.k8s.io');
-    for (const [k, vs] of Object.entries(target.extra ?? {})) for (const v of vs) check(`userextras/${k}`, v, 'authentication.k8s.io');
+    for (const [k, vs] of Object.entries(target.extra ?? {}))
+      for (const v of vs) check(`userextras/${k}`, v, 'authentication.k8s.io');
     return target;
   }
 
@@ -171,7 +176,18 @@ export class ApiServer {
       const ctx: RequestContext = { user, now: new Date(), dryRun: false, authorizer: this.opts.authorizer };
 
       if (!info.isResourceRequest) {
-        this.authorize({ user, verb: info.verb, resourceRequest: false, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '', path });
+        this.authorize({
+          user,
+          verb: info.verb,
+          resourceRequest: false,
+          apiGroup: '',
+          apiVersion: '',
+          resource: '',
+          subresource: '',
+          namespace: '',
+          name: '',
+          path,
+        });
         return this.nonResource(req, res, path, q);
       }
       const served = this.table.lookup(info.apiGroup, info.apiVersion, info.resource);
@@ -196,7 +212,12 @@ export class ApiServer {
     }
   }
 
-  private sendCached(req: IncomingMessage, res: ServerResponse, body: object, contentType = 'application/json'): void {
+  private sendCached(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: object,
+    contentType = 'application/json',
+  ): void {
     const text = JSON.stringify(body);
     const etag = `"${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
     if (req.headers['if-none-match'] === etag) {
@@ -204,26 +225,44 @@ export class ApiServer {
       res.end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), ETag: etag, Vary: 'Accept', 'Cache-Control': 'public' });
+    res.writeHead(200, {
+      'Content-Type': contentType,
+      'Content-Length': Buffer.byteLength(text),
+      ETag: etag,
+      Vary: 'Accept',
+      'Cache-Control': 'public',
+    });
     res.end(text);
   }
 
   private nonResource(req: IncomingMessage, res: ServerResponse, path: string, q: URLSearchParams): void {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotSupported({ group: '', resource: path }, (req.method ?? '').toLowerCase());
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw errors.methodNotSupported({ group: '', resource: path }, (req.method ?? '').toLowerCase());
     if (path === '/healthz' || path === '/livez' || path === '/readyz') {
       const ready = path !== '/readyz' || (this.opts.isReady?.() ?? true);
-      if (q.has('verbose')) return sendText(res, ready ? 200 : 500, ready ? `[+]ping ok\n${path.slice(1)} check passed\n` : `[-]bootstrap failed\n${path.slice(1)} check failed\n`);
+      if (q.has('verbose'))
+        return sendText(
+          res,
+          ready ? 200 : 500,
+          ready
+            ? `[+]ping ok\n${path.slice(1)} check passed\n`
+            : `[-]bootstrap failed\n${path.slice(1)} check failed\n`,
+        );
       return sendText(res, ready ? 200 : 500, ready ? 'ok' : 'not ready');
     }
     if (path === '/version') return sendJSON(res, 200, this.opts.version);
     const host = req.headers.host ?? '127.0.0.1';
     if (path === '/api') {
       const v = negotiateDiscovery(req.headers.accept);
-      return v ? this.sendCached(req, res, aggregatedDiscovery(this.table, 'api', v), aggregatedContentType(v)) : this.sendCached(req, res, apiVersions(host));
+      return v
+        ? this.sendCached(req, res, aggregatedDiscovery(this.table, 'api', v), aggregatedContentType(v))
+        : this.sendCached(req, res, apiVersions(host));
     }
     if (path === '/apis') {
       const v = negotiateDiscovery(req.headers.accept);
-      return v ? this.sendCached(req, res, aggregatedDiscovery(this.table, 'apis', v), aggregatedContentType(v)) : this.sendCached(req, res, apiGroupList(this.table));
+      return v
+        ? this.sendCached(req, res, aggregatedDiscovery(this.table, 'apis', v), aggregatedContentType(v))
+        : this.sendCached(req, res, apiGroupList(this.table));
     }
     let m: RegExpExecArray | null;
     if ((m = /^\/api\/([^/]+)$/.exec(path))) {
@@ -241,7 +280,10 @@ export class ApiServer {
     const oa = this.opts.openapi;
     if (oa && path === '/openapi/v2') {
       const body = oa.v2();
-      res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': body.length });
+      res.writeHead(200, {
+        'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+        'Content-Length': body.length,
+      });
       res.end(body);
       return;
     }

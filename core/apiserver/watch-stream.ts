@@ -32,14 +32,22 @@ export function serveWatch(
   p: WatchParams,
 ): void {
   let firstTable = true;
-  let lastRV = p.resourceVersion && p.resourceVersion !== '0' ? p.resourceVersion : String(registry.store.revision());
+  let lastRV =
+    p.resourceVersion && p.resourceVersion !== '0' ? p.resourceVersion : String(registry.store.revision());
   const write = (type: string, object: unknown): void => {
     if (res.writableEnded || res.destroyed) return;
     res.write(`${JSON.stringify({ type, object })}\n`);
   };
   const encode = (obj: KObject): unknown => {
     if (!p.table) return obj;
-    const t = toTable(s, [obj], { resourceVersion: obj.metadata.resourceVersion }, p.includeObject, new Date(), firstTable);
+    const t = toTable(
+      s,
+      [obj],
+      { resourceVersion: obj.metadata.resourceVersion },
+      p.includeObject,
+      new Date(),
+      firstTable,
+    );
     firstTable = false;
     return t;
   };
@@ -47,11 +55,18 @@ export function serveWatch(
     write('BOOKMARK', {
       kind: s.strategy.info.kind,
       apiVersion: s.gv,
-      metadata: { resourceVersion: lastRV, ...(initialEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) },
+      metadata: {
+        resourceVersion: lastRV,
+        ...(initialEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}),
+      },
     });
   };
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
 
   let watcher: { stop(): void } | undefined;
@@ -68,10 +83,15 @@ export function serveWatch(
   try {
     // sendInitialEvents=true: the current state as ADDED, then an initial-events-end bookmark.
     const initial = p.sendInitialEvents ? '0' : p.resourceVersion;
-    watcher = registry.watch(s, p.namespace, { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, resourceVersion: initial }, (type, obj) => {
-      if (obj.metadata.resourceVersion) lastRV = obj.metadata.resourceVersion;
-      write(type, encode(obj));
-    });
+    watcher = registry.watch(
+      s,
+      p.namespace,
+      { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, resourceVersion: initial },
+      (type, obj) => {
+        if (obj.metadata.resourceVersion) lastRV = obj.metadata.resourceVersion;
+        write(type, encode(obj));
+      },
+    );
     if (p.sendInitialEvents) {
       lastRV = String(Math.max(Number(lastRV), registry.store.revision()));
       bookmark(true);

@@ -17,7 +17,6 @@ Usage:
 Every subcommand takes --data-dir D to pick the cluster (default: the per-user app data folder of the
 cluster named by --name, "default" unless given).`;
 
-
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   try {

@@ -15,9 +15,11 @@ export async function runUp(args: string[]): Promise<void> {
     'api-port': { type: 'string' },
   });
   const nodes = values.nodes === undefined ? 0 : Number(values.nodes);
-  if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a whole number ≥ 0, got "${values.nodes}"`);
+  if (!Number.isInteger(nodes) || nodes < 0)
+    throw new UsageError(`--nodes must be a whole number ≥ 0, got "${values.nodes}"`);
   const driver = values.driver ?? 'docker';
-  if (!['docker', 'qemu', 'simulated'].includes(driver)) throw new UsageError(`--driver must be docker, qemu or simulated, got "${driver}"`);
+  if (!['docker', 'qemu', 'simulated'].includes(driver))
+    throw new UsageError(`--driver must be docker, qemu or simulated, got "${driver}"`);
   if (nodes > 0)
     throw new Error(
       `worker nodes are not available yet in this build (driver "${driver}"); run \`berth up --nodes 0\` for a control-plane-only cluster`,
@@ -25,14 +27,17 @@ export async function runUp(args: string[]): Promise<void> {
   let apiPort: number | undefined;
   if (values['api-port'] !== undefined) {
     apiPort = Number(values['api-port']);
-    if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`--api-port must be a port number, got "${values['api-port']}"`);
+    if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)
+      throw new UsageError(`--api-port must be a port number, got "${values['api-port']}"`);
   }
   const dataDir = dataDirFrom(values);
   const cluster = await startCluster({ dataDir, name: values.name, apiPort });
   console.log(`API server: ${cluster.url}`);
   console.log(`kubeconfig: ${cluster.kubeconfigPath}`);
   console.log(`data dir:   ${dataDir}`);
-  console.log(`cluster "${cluster.config.name}" is ready (nodes: ${nodes}). Try: KUBECONFIG=${cluster.kubeconfigPath} kubectl get ns`);
+  console.log(
+    `cluster "${cluster.config.name}" is ready (nodes: ${nodes}). Try: KUBECONFIG=${cluster.kubeconfigPath} kubectl get ns`,
+  );
 
   await new Promise<void>((resolve) => {
     let stopping = false;

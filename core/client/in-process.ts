@@ -62,7 +62,11 @@ export class InProcessClient {
     return this.server.registry.get(s, namespace, name);
   }
 
-  list(r: ResourceRef, namespace: string, opts: ListOpts = {}): { items: KObject[]; resourceVersion: string; continue?: string } {
+  list(
+    r: ResourceRef,
+    namespace: string,
+    opts: ListOpts = {},
+  ): { items: KObject[]; resourceVersion: string; continue?: string } {
     const s = this.served(r);
     this.authorize(s, 'list', namespace, '');
     return this.server.registry.list(s, namespace, opts);
@@ -82,7 +86,9 @@ export class InProcessClient {
   create(r: ResourceRef, namespace: string, obj: KObject, fieldManager?: string): KObject {
     const s = this.served(r);
     this.authorize(s, 'create', namespace, '');
-    return this.server.registry.create(s, namespace, obj, this.server.context(this.user), { fieldManager: fieldManager ?? this.manager() });
+    return this.server.registry.create(s, namespace, obj, this.server.context(this.user), {
+      fieldManager: fieldManager ?? this.manager(),
+    });
   }
 
   update(r: ResourceRef, namespace: string, obj: KObject, subresource?: string): KObject {
@@ -95,7 +101,12 @@ export class InProcessClient {
     }).object;
   }
 
-  delete(r: ResourceRef, namespace: string, name: string, opts: DeleteOptions = {}): { object: KObject; gone: boolean } {
+  delete(
+    r: ResourceRef,
+    namespace: string,
+    name: string,
+    opts: DeleteOptions = {},
+  ): { object: KObject; gone: boolean } {
     const s = this.served(r);
     this.authorize(s, 'delete', namespace, name);
     return this.server.registry.delete(s, namespace, name, opts, this.server.context(this.user));
@@ -105,7 +116,11 @@ export class InProcessClient {
   storageResources(): ResourceRef[] {
     return this.server.table.all
       .filter((s) => !s.strategy.storedAs && !s.strategy.virtualCreate)
-      .map((s) => ({ group: s.strategy.info.group, version: s.strategy.info.version, resource: s.strategy.info.resource }));
+      .map((s) => ({
+        group: s.strategy.info.group,
+        version: s.strategy.info.version,
+        resource: s.strategy.info.resource,
+      }));
   }
 
   isNamespaced(r: ResourceRef): boolean {

@@ -26,7 +26,8 @@ function ensure(client: InProcessClient, r: ResourceRef, namespace: string, obj:
  * cluster whose API server has not advertised itself.
  */
 export function bootstrapObjects(client: InProcessClient, api: { port: number; advertise?: string }): void {
-  for (const name of SYSTEM_NAMESPACES) ensure(client, NS, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  for (const name of SYSTEM_NAMESPACES)
+    ensure(client, NS, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   ensure(client, SVC, 'default', {
     apiVersion: 'v1',
     kind: 'Service',
@@ -42,8 +43,14 @@ export function bootstrapObjects(client: InProcessClient, api: { port: number; a
   const endpoints: KObject = {
     apiVersion: 'v1',
     kind: 'Endpoints',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: api.advertise }], ports: [{ name: 'https', port: api.port, protocol: 'TCP' }] }],
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
+    },
+    subsets: [
+      { addresses: [{ ip: api.advertise }], ports: [{ name: 'https', port: api.port, protocol: 'TCP' }] },
+    ],
   };
   try {
     const cur = client.get(EP, 'default', 'kubernetes');

@@ -137,7 +137,10 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       keyPem: pki.admin.keyPem,
     });
 
-    const controllers = new InProcessClient(s, { username: CONTROLLER_MANAGER_USER, groups: ['system:authenticated'] });
+    const controllers = new InProcessClient(s, {
+      username: CONTROLLER_MANAGER_USER,
+      groups: ['system:authenticated'],
+    });
     bootstrapObjects(controllers, { port });
     const nsController = new NamespaceController(controllers);
     nsController.start();

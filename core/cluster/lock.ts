@@ -28,7 +28,9 @@ export function runningPid(pidFile: string): number | undefined {
 export function acquire(pidFile: string): void {
   const other = runningPid(pidFile);
   if (other !== undefined && other !== process.pid)
-    throw new Error(`a Berth cluster is already running on this data dir (pid ${other}); stop it with \`berth down\` first`);
+    throw new Error(
+      `a Berth cluster is already running on this data dir (pid ${other}); stop it with \`berth down\` first`,
+    );
   writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
 }
 

@@ -88,7 +88,10 @@ export class NamespaceController {
     }
     const spec = (ns['spec'] ?? {}) as { finalizers?: string[] };
     if ((spec.finalizers ?? []).includes('kubernetes')) {
-      const next = { ...ns, spec: { ...spec, finalizers: (spec.finalizers ?? []).filter((f) => f !== 'kubernetes') } };
+      const next = {
+        ...ns,
+        spec: { ...spec, finalizers: (spec.finalizers ?? []).filter((f) => f !== 'kubernetes') },
+      };
       this.client.update(NAMESPACES, '', next, 'finalize');
     }
     return true;

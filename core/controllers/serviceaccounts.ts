@@ -32,7 +32,11 @@ export class ServiceAccountController {
         if (type === 'DELETED') this.later(sa.metadata.namespace ?? '');
       }),
       this.client.watch(CONFIGMAPS, '', { fieldSelector: 'metadata.name=kube-root-ca.crt' }, (type, cm) => {
-        if (type === 'DELETED' || (cm['data'] as Record<string, string> | undefined)?.['ca.crt'] !== this.caPem) this.later(cm.metadata.namespace ?? '');
+        if (
+          type === 'DELETED' ||
+          (cm['data'] as Record<string, string> | undefined)?.['ca.crt'] !== this.caPem
+        )
+          this.later(cm.metadata.namespace ?? '');
       }),
     );
   }
@@ -54,7 +58,11 @@ export class ServiceAccountController {
       return;
     }
     if (nsObj.metadata.deletionTimestamp) return;
-    this.create(SERVICEACCOUNTS, ns, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
+    this.create(SERVICEACCOUNTS, ns, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'default', namespace: ns },
+    });
     const want = { 'ca.crt': this.caPem };
     try {
       const cm = this.client.get(CONFIGMAPS, ns, 'kube-root-ca.crt');
@@ -65,7 +73,14 @@ export class ServiceAccountController {
         this.create(CONFIGMAPS, ns, {
           apiVersion: 'v1',
           kind: 'ConfigMap',
-          metadata: { name: 'kube-root-ca.crt', namespace: ns, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
+          metadata: {
+            name: 'kube-root-ca.crt',
+            namespace: ns,
+            annotations: {
+              'kubernetes.io/description':
+                'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+            },
+          },
           data: want,
         });
     }

@@ -28,7 +28,11 @@ interface Conflict {
   path: string;
 }
 
-function conflictError(conflicts: Conflict[], gr: { group: string; resource: string }, name: string): StatusError {
+function conflictError(
+  conflicts: Conflict[],
+  gr: { group: string; resource: string },
+  name: string,
+): StatusError {
   const n = conflicts.length;
   let message: string;
   if (n === 1) {
@@ -36,15 +40,26 @@ function conflictError(conflicts: Conflict[], gr: { group: string; resource: str
     message = `Apply failed with 1 conflict: conflict with "${c.manager}" using ${c.apiVersion}: ${c.path}`;
   } else {
     const byManager = new Map<string, Conflict[]>();
-    for (const c of conflicts) byManager.set(`${c.manager}|${c.apiVersion}`, [...(byManager.get(`${c.manager}|${c.apiVersion}`) ?? []), c]);
-    const parts = [...byManager.values()].map((cs) => `conflicts with "${cs[0]!.manager}" using ${cs[0]!.apiVersion}:\n${cs.map((c) => `- ${c.path}`).join('\n')}`);
+    for (const c of conflicts)
+      byManager.set(`${c.manager}|${c.apiVersion}`, [
+        ...(byManager.get(`${c.manager}|${c.apiVersion}`) ?? []),
+        c,
+      ]);
+    const parts = [...byManager.values()].map(
+      (cs) =>
+        `conflicts with "${cs[0]!.manager}" using ${cs[0]!.apiVersion}:\n${cs.map((c) => `- ${c.path}`).join('\n')}`,
+    );
     message = `Apply failed with ${n} conflicts: ${parts.join('\n')}`;
   }
   return new StatusError(409, 'Conflict', message, {
     name,
     group: gr.group,
     kind: gr.resource,
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: c.path })),
+    causes: conflicts.map((c) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+      field: c.path,
+    })),
   });
 }
 
@@ -72,7 +87,8 @@ function mergeApplied(live: Obj, cfg: Obj, pos: SchemaPos): Obj {
         out[k] = merged;
       } else if (lk.kind === 'set' && Array.isArray(cur)) {
         const merged = [...cur];
-        for (const el of v) if (!merged.some((m) => JSON.stringify(m) === JSON.stringify(el))) merged.push(el);
+        for (const el of v)
+          if (!merged.some((m) => JSON.stringify(m) === JSON.stringify(el))) merged.push(el);
         out[k] = merged;
       } else out[k] = v;
     } else out[k] = v;
@@ -93,12 +109,18 @@ export interface ApplyOptions {
 }
 
 export function serverSideApply(live: KObject | undefined, applied: unknown, o: ApplyOptions): KObject {
-  if (!isPlainObject(applied)) throw errors.badRequest('error decoding YAML: the applied configuration must be an object');
+  if (!isPlainObject(applied))
+    throw errors.badRequest('error decoding YAML: the applied configuration must be an object');
   if (applied['apiVersion'] !== undefined && applied['apiVersion'] !== o.apiVersion)
-    throw errors.badRequest(`the API version in the data (${String(applied['apiVersion'])}) does not match the expected API version (${o.apiVersion})`);
+    throw errors.badRequest(
+      `the API version in the data (${String(applied['apiVersion'])}) does not match the expected API version (${o.apiVersion})`,
+    );
   if (applied['kind'] !== undefined && applied['kind'] !== o.kind)
-    throw errors.badRequest(`the kind in the data (${String(applied['kind'])}) does not match the expected kind (${o.kind})`);
-  if (applied['metadata'] !== undefined && !isPlainObject(applied['metadata'])) throw errors.badRequest('metadata must be an object');
+    throw errors.badRequest(
+      `the kind in the data (${String(applied['kind'])}) does not match the expected kind (${o.kind})`,
+    );
+  if (applied['metadata'] !== undefined && !isPlainObject(applied['metadata']))
+    throw errors.badRequest('metadata must be an object');
   const pos = rootFor(o.apiVersion, o.kind);
   const cfg = deepCopy(applied);
   const cfgTracked = trackedPart(cfg as Obj, o.subresource);
@@ -163,7 +185,10 @@ export function serverSideApply(live: KObject | undefined, applied: unknown, o: 
   const outEntries: ManagedFieldsEntry[] = [];
   for (const { e, set } of otherSets) if (set.size) outEntries.push({ ...e, fieldsV1: toFieldsV1(set) });
   if (cfgSet.size) {
-    const unchanged = mine && JSON.stringify(fromFieldsV1(mine.fieldsV1)) === JSON.stringify(cfgSet) && mine.apiVersion === o.apiVersion;
+    const unchanged =
+      mine &&
+      JSON.stringify(fromFieldsV1(mine.fieldsV1)) === JSON.stringify(cfgSet) &&
+      mine.apiVersion === o.apiVersion;
     outEntries.push(unchanged ? mine : entry(o.manager, 'Apply', o.apiVersion, o.now, cfgSet, o.subresource));
   }
   if (outEntries.length) merged.metadata.managedFields = outEntries as KObject['metadata']['managedFields'];

@@ -30,7 +30,19 @@ export function trackedPart(obj: KObject | Obj, subresource?: string): Obj {
   delete c['status'];
   if (isPlainObject(c['metadata'])) {
     const m = c['metadata'];
-    for (const k of ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generateName'])
+    for (const k of [
+      'name',
+      'namespace',
+      'uid',
+      'resourceVersion',
+      'generation',
+      'creationTimestamp',
+      'managedFields',
+      'selfLink',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generateName',
+    ])
       delete m[k];
     if (Object.keys(m).length === 0) delete c['metadata'];
   }
@@ -46,11 +58,23 @@ export function entriesOf(obj: KObject | undefined): ManagedFieldsEntry[] {
   return Array.isArray(mf) ? (deepCopy(mf) as ManagedFieldsEntry[]) : [];
 }
 
-export function sameOwner(e: ManagedFieldsEntry, manager: string, operation: string, subresource?: string): boolean {
+export function sameOwner(
+  e: ManagedFieldsEntry,
+  manager: string,
+  operation: string,
+  subresource?: string,
+): boolean {
   return e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
 }
 
-export function entry(manager: string, operation: 'Apply' | 'Update', apiVersion: string, now: Date, set: FieldSet, subresource?: string): ManagedFieldsEntry {
+export function entry(
+  manager: string,
+  operation: 'Apply' | 'Update',
+  apiVersion: string,
+  now: Date,
+  set: FieldSet,
+  subresource?: string,
+): ManagedFieldsEntry {
   return {
     manager,
     operation,
@@ -82,7 +106,11 @@ export function updateManagedFieldsForUpdate(
   const changed = new Set<string>();
   for (const p of newSet) {
     if (!oldSet.has(p)) changed.add(p);
-    else if (JSON.stringify(valueAt(oldTracked, decodePath(p)).value) !== JSON.stringify(valueAt(newTracked, decodePath(p)).value)) changed.add(p);
+    else if (
+      JSON.stringify(valueAt(oldTracked, decodePath(p)).value) !==
+      JSON.stringify(valueAt(newTracked, decodePath(p)).value)
+    )
+      changed.add(p);
   }
   const removed = [...oldSet].filter((p) => !newSet.has(p));
   // Entries: those the client sent (e.g. a JSON patch of managedFields), else the old ones.

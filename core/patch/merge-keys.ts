@@ -34,7 +34,11 @@ export const PATCH_FACTS: Record<string, Record<string, ListFacts>> = {
     ephemeralContainers: byName,
     imagePullSecrets: byName,
     hostAliases: { strategy: 'merge', key: 'ip' },
-    topologySpreadConstraints: { strategy: 'merge', key: 'topologyKey', ssaKeys: ['topologyKey', 'whenUnsatisfiable'] },
+    topologySpreadConstraints: {
+      strategy: 'merge',
+      key: 'topologyKey',
+      ssaKeys: ['topologyKey', 'whenUnsatisfiable'],
+    },
     resourceClaims: { strategy: 'merge,retainKeys', key: 'name' },
     schedulingGates: byName,
   },

@@ -27,7 +27,8 @@ export function definitions(): Definitions {
   if (!defs) {
     defs = loadDefinitions() as Definitions;
     for (const [name, d] of Object.entries(defs))
-      for (const g of d['x-kubernetes-group-version-kind'] ?? []) byGVK.set(`${g.group}/${g.version}/${g.kind}`, name);
+      for (const g of d['x-kubernetes-group-version-kind'] ?? [])
+        byGVK.set(`${g.group}/${g.version}/${g.kind}`, name);
   }
   return defs;
 }
@@ -37,7 +38,8 @@ export function setDefinitions(d: Definitions): void {
   defs = d;
   byGVK.clear();
   for (const [name, x] of Object.entries(d))
-    for (const g of x['x-kubernetes-group-version-kind'] ?? []) byGVK.set(`${g.group}/${g.version}/${g.kind}`, name);
+    for (const g of x['x-kubernetes-group-version-kind'] ?? [])
+      byGVK.set(`${g.group}/${g.version}/${g.kind}`, name);
 }
 
 function deref(node: SchemaNode | undefined): SchemaPos {
@@ -66,7 +68,8 @@ export function fieldOf(pos: SchemaPos, field: string): SchemaPos {
     const d = deref(p);
     return d.def ? d : { def: undefined, node: d.node };
   }
-  if (n.additionalProperties && typeof n.additionalProperties === 'object') return deref(n.additionalProperties);
+  if (n.additionalProperties && typeof n.additionalProperties === 'object')
+    return deref(n.additionalProperties);
   return {};
 }
 

@@ -15,8 +15,14 @@ type Obj = Record<string, unknown>;
 const SET_ORDER = '$setElementOrder/';
 const DELETE_FROM = '$deleteFromPrimitiveList/';
 
-export function strategicMergePatch(original: unknown, patch: unknown, apiVersion: string, kind: string): unknown {
-  if (!isPlainObject(patch)) throw errors.badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+export function strategicMergePatch(
+  original: unknown,
+  patch: unknown,
+  apiVersion: string,
+  kind: string,
+): unknown {
+  if (!isPlainObject(patch))
+    throw errors.badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
   const out = mergeMap(isPlainObject(original) ? deepCopy(original) : {}, patch, rootFor(apiVersion, kind));
   return out === DELETE ? {} : out;
 }
@@ -60,7 +66,8 @@ function mergeMap(orig: Obj, patch: Obj, pos: SchemaPos): Obj | typeof DELETE {
     if (key === '$patch' || key === '$retainKeys' || key.startsWith(SET_ORDER)) continue;
     if (key.startsWith(DELETE_FROM)) {
       const field = key.slice(DELETE_FROM.length);
-      if (!Array.isArray(value)) throw errors.badRequest('invalid patch: $deleteFromPrimitiveList must be a list');
+      if (!Array.isArray(value))
+        throw errors.badRequest('invalid patch: $deleteFromPrimitiveList must be a list');
       const cur = result[field];
       if (Array.isArray(cur)) result[field] = cur.filter((x) => !value.some((d) => sameValue(d, x)));
       continue;
@@ -103,8 +110,15 @@ function stripDirectivesFromList(list: unknown[], item: SchemaPos): unknown[] {
   return out;
 }
 
-function mergeList(orig: unknown[], patch: unknown[], facts: ListFacts | undefined, item: SchemaPos): unknown[] {
-  const replaceAll = patch.some((el) => isPlainObject(el) && el['$patch'] === 'replace' && Object.keys(el).length === 1);
+function mergeList(
+  orig: unknown[],
+  patch: unknown[],
+  facts: ListFacts | undefined,
+  item: SchemaPos,
+): unknown[] {
+  const replaceAll = patch.some(
+    (el) => isPlainObject(el) && el['$patch'] === 'replace' && Object.keys(el).length === 1,
+  );
   if (!facts || !facts.strategy.includes('merge') || replaceAll) return stripDirectivesFromList(patch, item);
   if (!facts.key) {
     // A set of primitives: union, in order.
@@ -118,7 +132,8 @@ function mergeList(orig: unknown[], patch: unknown[], facts: ListFacts | undefin
   const key = facts.key;
   const out: unknown[] = orig.map((x) => x);
   for (const el of patch) {
-    if (!isPlainObject(el)) throw errors.badRequest(`invalid patch: elements of a list merged by "${key}" must be maps`);
+    if (!isPlainObject(el))
+      throw errors.badRequest(`invalid patch: elements of a list merged by "${key}" must be maps`);
     if (!(key in el)) {
       throw errors.badRequest(`map: ${JSON.stringify(el)} does not contain declared merge key: ${key}`);
     }

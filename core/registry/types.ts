@@ -116,7 +116,13 @@ export interface Strategy {
   /** Scale subresource access, for kinds that serve /scale. */
   scale?: ScaleAccess;
   /** Extra subresources to list in discovery (e.g. pods/log), beyond status and scale. */
-  extraSubresources?: readonly { name: string; kind: string; group?: string; version?: string; verbs: readonly Verb[] }[];
+  extraSubresources?: readonly {
+    name: string;
+    kind: string;
+    group?: string;
+    version?: string;
+    verbs: readonly Verb[];
+  }[];
 
   /** Table columns exactly as kubectl/printers.go shows them (Name first). */
   columns?: readonly TableColumn[];

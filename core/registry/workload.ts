@@ -6,9 +6,25 @@ import { ALL_VERBS } from './types.ts';
 import { podSpecContainersSummary } from './core/pod-spec.ts';
 import { formatLabelSelector, nameColumn, ageColumn } from './printers.ts';
 
-export const containersColumn: TableColumn = { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' };
-export const imagesColumn: TableColumn = { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' };
-export const selectorColumn: TableColumn = { name: 'Selector', type: 'string', priority: 1, description: 'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.' };
+export const containersColumn: TableColumn = {
+  name: 'Containers',
+  type: 'string',
+  priority: 1,
+  description: 'Names of each container in the template.',
+};
+export const imagesColumn: TableColumn = {
+  name: 'Images',
+  type: 'string',
+  priority: 1,
+  description: 'Images referenced by each container in the template.',
+};
+export const selectorColumn: TableColumn = {
+  name: 'Selector',
+  type: 'string',
+  priority: 1,
+  description:
+    'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.',
+};
 export { nameColumn, ageColumn };
 
 type Obj = Record<string, unknown>;
@@ -26,7 +42,15 @@ export function wideCells(o: KObject, withSelector = true): string[] {
   return withSelector ? [names, images, formatLabelSelector(spec(o)['selector'])] : [names, images];
 }
 
-export function info(group: string, version: string, resource: string, singular: string, kind: string, namespaced: boolean, extra: Partial<ResourceInfo> = {}): ResourceInfo {
+export function info(
+  group: string,
+  version: string,
+  resource: string,
+  singular: string,
+  kind: string,
+  namespaced: boolean,
+  extra: Partial<ResourceInfo> = {},
+): ResourceInfo {
   return { group, version, resource, singular, kind, namespaced, verbs: ALL_VERBS as Verb[], ...extra };
 }
 

@@ -8,7 +8,12 @@ import { openStore, StoreBadContinue } from './sqlite-store.ts';
 import { StoreCompacted, StoreConflict, type StoreEvent } from './types.ts';
 import type { KObject } from '../api/object.ts';
 
-const cm = (name: string, v = '1'): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' }, data: { v } });
+const cm = (name: string, v = '1'): KObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns' },
+  data: { v },
+});
 const key = (name: string, ns = 'ns') => `/core/configmaps/${ns}/${name}`;
 
 function tmp(): { dir: string; path: string; done(): void } {
@@ -31,11 +36,20 @@ test('CAS writes, revisions and conflicts', () => {
   const s = openStore({ path: ':memory:' });
   const a = s.create(key('a'), cm('a'));
   assert.equal(a.metadata.resourceVersion, '1');
-  assert.throws(() => s.create(key('a'), cm('a')), (e: unknown) => e instanceof StoreConflict && e.kind === 'exists');
+  assert.throws(
+    () => s.create(key('a'), cm('a')),
+    (e: unknown) => e instanceof StoreConflict && e.kind === 'exists',
+  );
   const a2 = s.update(key('a'), cm('a', '2'), 1);
   assert.equal(a2.metadata.resourceVersion, '2');
-  assert.throws(() => s.update(key('a'), cm('a', '3'), 1), (e: unknown) => e instanceof StoreConflict && e.kind === 'modified');
-  assert.throws(() => s.update(key('zz'), cm('zz')), (e: unknown) => e instanceof StoreConflict && e.kind === 'missing');
+  assert.throws(
+    () => s.update(key('a'), cm('a', '3'), 1),
+    (e: unknown) => e instanceof StoreConflict && e.kind === 'modified',
+  );
+  assert.throws(
+    () => s.update(key('zz'), cm('zz')),
+    (e: unknown) => e instanceof StoreConflict && e.kind === 'missing',
+  );
   const gone = s.delete(key('a'));
   assert.equal(gone.metadata.resourceVersion, '3');
   assert.equal(s.get(key('a')), undefined);
@@ -53,7 +67,10 @@ test('the revision survives reopening and never goes backwards', () => {
   s = openStore({ path: t.path });
   assert.equal(s.revision(), 3);
   assert.equal(s.create(key('c'), cm('c')).metadata.resourceVersion, '4');
-  assert.deepEqual(s.list('/core/configmaps/').items.map((o) => o.metadata.name), ['a', 'c']);
+  assert.deepEqual(
+    s.list('/core/configmaps/').items.map((o) => o.metadata.name),
+    ['a', 'c'],
+  );
   s.close();
   t.done();
 });
@@ -68,9 +85,15 @@ test('pagination reads every page at the first page revision while writes contin
   s.create(key('o45'), cm('o45'));
   const p2 = s.list('/core/configmaps/', { limit: 4, continue: p1.continue });
   assert.equal(p2.revision, p1.revision);
-  assert.deepEqual(p2.items.map((o) => o.metadata.name), ['o4', 'o5', 'o6', 'o7']);
+  assert.deepEqual(
+    p2.items.map((o) => o.metadata.name),
+    ['o4', 'o5', 'o6', 'o7'],
+  );
   const p3 = s.list('/core/configmaps/', { limit: 4, continue: p2.continue });
-  assert.deepEqual(p3.items.map((o) => o.metadata.name), ['o8', 'o9']);
+  assert.deepEqual(
+    p3.items.map((o) => o.metadata.name),
+    ['o8', 'o9'],
+  );
   assert.equal(p3.continue, undefined);
   assert.throws(() => s.list('/core/configmaps/', { continue: 'garbage!' }), StoreBadContinue);
   assert.throws(() => s.list('/core/secrets/', { continue: p1.continue }), StoreBadContinue);
@@ -81,8 +104,14 @@ test('filters apply before the limit; namespaces are prefixes', () => {
   const s = openStore({ path: ':memory:' });
   for (let i = 0; i < 6; i++) s.create(key(`o${i}`, i % 2 ? 'odd' : 'even'), cm(`o${i}`, String(i)));
   const even = s.list('/core/configmaps/even/');
-  assert.deepEqual(even.items.map((o) => o.metadata.name), ['o0', 'o2', 'o4']);
-  const f = s.list('/core/configmaps/', { limit: 2, filter: (o) => Number((o['data'] as { v: string }).v) >= 2 });
+  assert.deepEqual(
+    even.items.map((o) => o.metadata.name),
+    ['o0', 'o2', 'o4'],
+  );
+  const f = s.list('/core/configmaps/', {
+    limit: 2,
+    filter: (o) => Number((o['data'] as { v: string }).v) >= 2,
+  });
   assert.equal(f.items.length, 2);
   assert.ok(f.continue);
   assert.equal(s.count('/core/configmaps/odd/'), 3);
@@ -96,10 +125,22 @@ test('list and get at a past revision', () => {
   s.update(key('a'), cm('a', '2')); // 3
   s.delete(key('b')); // 4
   const at2 = s.list('/core/configmaps/', { atRevision: 2 });
-  assert.deepEqual(at2.items.map((o) => [o.metadata.name, (o['data'] as { v: string }).v]), [['a', '1'], ['b', '1']]);
+  assert.deepEqual(
+    at2.items.map((o) => [o.metadata.name, (o['data'] as { v: string }).v]),
+    [
+      ['a', '1'],
+      ['b', '1'],
+    ],
+  );
   assert.equal((s.getAt(key('a'), 3)!['data'] as { v: string }).v, '2');
   assert.equal(s.getAt(key('b'), 4), undefined);
-  assert.deepEqual(s.history(key('a')).map((e) => [e.type, e.rv]), [['ADDED', 1], ['MODIFIED', 3]]);
+  assert.deepEqual(
+    s.history(key('a')).map((e) => [e.type, e.rv]),
+    [
+      ['ADDED', 1],
+      ['MODIFIED', 3],
+    ],
+  );
   s.close();
 });
 
@@ -116,12 +157,15 @@ test('watch replays history then delivers live events in order, with previous ob
   s.create(key('b'), cm('b')); // 3 → triggers 4
   s.create(key('x', 'other'), cm('x')); // 5: another namespace
   s.delete(key('a')); // 6
-  assert.deepEqual(seen.map((e) => [e.type, e.rv, e.object.metadata.name]), [
-    ['MODIFIED', 2, 'a'],
-    ['ADDED', 3, 'b'],
-    ['ADDED', 4, 'c'],
-    ['DELETED', 6, 'a'],
-  ]);
+  assert.deepEqual(
+    seen.map((e) => [e.type, e.rv, e.object.metadata.name]),
+    [
+      ['MODIFIED', 2, 'a'],
+      ['ADDED', 3, 'b'],
+      ['ADDED', 4, 'c'],
+      ['DELETED', 6, 'a'],
+    ],
+  );
   assert.equal((seen[0]!.prevObject!['data'] as { v: string }).v, '1');
   assert.equal(seen[3]!.object.metadata.resourceVersion, '6');
   w.stop();
@@ -151,7 +195,10 @@ test('compaction keeps the newest row of every live key and makes older revision
   s.update(key('n1'), cm('n1', '4')); // 10
   assert.equal(s.compact(), 8);
   assert.equal(s.stats().historyRows, before + 3 - 2); // n0@2 and n1@3 were superseded
-  assert.deepEqual(s.history(key('n1')).map((e) => e.rv), [8, 9, 10]);
+  assert.deepEqual(
+    s.history(key('n1')).map((e) => e.rv),
+    [8, 9, 10],
+  );
   s.close();
 });
 

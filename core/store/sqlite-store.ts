@@ -87,7 +87,10 @@ class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = OFF');
     const sync = this.db.pragma('synchronous', { simple: true });
-    if (sync !== 2) throw new Error(`SQLite synchronous is ${String(sync)}, expected FULL (2): acknowledged writes could be lost`);
+    if (sync !== 2)
+      throw new Error(
+        `SQLite synchronous is ${String(sync)}, expected FULL (2): acknowledged writes could be lost`,
+      );
     if (opts.path !== ':memory:') {
       const mode = this.db.pragma('journal_mode', { simple: true });
       if (mode !== 'wal') throw new Error(`SQLite journal_mode is ${String(mode)}, expected wal`);
@@ -116,16 +119,22 @@ class SqliteStore implements Store {
       insert: db.prepare('INSERT INTO objects (key, rv, value) VALUES (?, ?, ?)'),
       update: db.prepare('UPDATE objects SET rv = ?, value = ? WHERE key = ?'),
       remove: db.prepare('DELETE FROM objects WHERE key = ?'),
-      addHistory: db.prepare('INSERT INTO history (rv, key, type, value, prev_rv, ts) VALUES (?, ?, ?, ?, ?, ?)'),
+      addHistory: db.prepare(
+        'INSERT INTO history (rv, key, type, value, prev_rv, ts) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       historyAt: db.prepare('SELECT rv, key, type, value, prev_rv FROM history WHERE rv = ?'),
       keyHistory: db.prepare('SELECT rv, key, type, value, prev_rv FROM history WHERE key = ? ORDER BY rv'),
-      keyAt: db.prepare('SELECT rv, key, type, value, prev_rv FROM history WHERE key = ? AND rv <= ? ORDER BY rv DESC LIMIT 1'),
+      keyAt: db.prepare(
+        'SELECT rv, key, type, value, prev_rv FROM history WHERE key = ? AND rv <= ? ORDER BY rv DESC LIMIT 1',
+      ),
       range: db.prepare('SELECT key, value FROM objects WHERE key >= ? AND key < ? ORDER BY key'),
       rangeAt: db.prepare(
         'SELECT key, type, value, max(rv) AS rv FROM history WHERE key >= ? AND key < ? AND rv <= ? GROUP BY key ORDER BY key',
       ),
       count: db.prepare('SELECT count(*) AS n FROM objects WHERE key >= ? AND key < ?'),
-      replay: db.prepare('SELECT rv, key, type, value, prev_rv FROM history WHERE rv > ? AND key >= ? AND key < ? ORDER BY rv'),
+      replay: db.prepare(
+        'SELECT rv, key, type, value, prev_rv FROM history WHERE rv > ? AND key >= ? AND key < ? ORDER BY rv',
+      ),
       historyCount: db.prepare('SELECT count(*) AS n FROM history'),
       objectCount: db.prepare('SELECT count(*) AS n FROM objects'),
       oldestYoung: db.prepare('SELECT min(rv) AS rv FROM history WHERE ts >= ?'),
@@ -144,7 +153,11 @@ class SqliteStore implements Store {
   }
 
   private decode(key: string, value: Buffer | string): KObject {
-    const json = this.tf ? this.tf.decode(key, value) : typeof value === 'string' ? value : value.toString('utf8');
+    const json = this.tf
+      ? this.tf.decode(key, value)
+      : typeof value === 'string'
+        ? value
+        : value.toString('utf8');
     return JSON.parse(json) as KObject;
   }
 
@@ -193,7 +206,11 @@ class SqliteStore implements Store {
     const current = revision === this.rev;
     const rows: Iterable<{ key: string; value: Buffer | string; type?: number }> = current
       ? (this.stmt.range.iterate(from, end) as Iterable<Row>)
-      : (this.stmt.rangeAt.iterate(from, end, revision) as Iterable<{ key: string; value: Buffer | string; type: number }>);
+      : (this.stmt.rangeAt.iterate(from, end, revision) as Iterable<{
+          key: string;
+          value: Buffer | string;
+          type: number;
+        }>);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
     const items: KObject[] = [];
     let more = false;
@@ -211,7 +228,9 @@ class SqliteStore implements Store {
     }
     const result: ListResult = { items, revision };
     if (more && lastKey !== undefined) {
-      result.continue = Buffer.from(JSON.stringify({ v: 1, rv: revision, start: lastKey, prefix })).toString('base64url');
+      result.continue = Buffer.from(JSON.stringify({ v: 1, rv: revision, start: lastKey, prefix })).toString(
+        'base64url',
+      );
       if (!opts.filter && current) result.remainingItemCount = this.countAfter(lastKey, end);
     }
     return result;
@@ -223,8 +242,19 @@ class SqliteStore implements Store {
 
   private parseContinue(token: string, prefix: string): { rv: number; start: string } {
     try {
-      const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: number; rv?: unknown; start?: unknown; prefix?: unknown };
-      if (t.v !== 1 || typeof t.rv !== 'number' || typeof t.start !== 'string' || t.prefix !== prefix || !Number.isInteger(t.rv))
+      const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+        v?: number;
+        rv?: unknown;
+        start?: unknown;
+        prefix?: unknown;
+      };
+      if (
+        t.v !== 1 ||
+        typeof t.rv !== 'number' ||
+        typeof t.start !== 'string' ||
+        t.prefix !== prefix ||
+        !Number.isInteger(t.rv)
+      )
         throw new Error('bad token');
       return { rv: t.rv, start: t.start };
     } catch {
@@ -238,7 +268,12 @@ class SqliteStore implements Store {
   }
 
   private toEvent(r: HistoryRow, withPrev = false): StoreEvent {
-    const ev: StoreEvent = { type: CODE_TYPE[r.type]!, key: r.key, rv: r.rv, object: this.decode(r.key, r.value) };
+    const ev: StoreEvent = {
+      type: CODE_TYPE[r.type]!,
+      key: r.key,
+      rv: r.rv,
+      object: this.decode(r.key, r.value),
+    };
     if (withPrev && r.prev_rv !== null) {
       const prev = this.stmt.historyAt.get(r.prev_rv) as HistoryRow | undefined;
       if (prev) ev.prevObject = this.decode(prev.key, prev.value);
@@ -248,7 +283,13 @@ class SqliteStore implements Store {
 
   // ---- writes ----
 
-  private commit(key: string, type: WatchEventType, obj: KObject, prevRv: number | null, prevObject?: KObject): KObject {
+  private commit(
+    key: string,
+    type: WatchEventType,
+    obj: KObject,
+    prevRv: number | null,
+    prevObject?: KObject,
+  ): KObject {
     const rv = this.rev + 1;
     const stored = this.stamp(obj, rv);
     const value = this.encode(key, stored);
@@ -277,14 +318,16 @@ class SqliteStore implements Store {
   update(key: string, obj: KObject, expectedRevision?: number): KObject {
     const row = this.stmt.get.get(key) as { rv: number; value: Buffer | string } | undefined;
     if (!row) throw new StoreConflict('missing', key);
-    if (expectedRevision !== undefined && row.rv !== expectedRevision) throw new StoreConflict('modified', key);
+    if (expectedRevision !== undefined && row.rv !== expectedRevision)
+      throw new StoreConflict('modified', key);
     return this.commit(key, 'MODIFIED', obj, row.rv, this.decode(key, row.value));
   }
 
   delete(key: string, expectedRevision?: number): KObject {
     const row = this.stmt.get.get(key) as { rv: number; value: Buffer | string } | undefined;
     if (!row) throw new StoreConflict('missing', key);
-    if (expectedRevision !== undefined && row.rv !== expectedRevision) throw new StoreConflict('modified', key);
+    if (expectedRevision !== undefined && row.rv !== expectedRevision)
+      throw new StoreConflict('modified', key);
     const prev = this.decode(key, row.value);
     return this.commit(key, 'DELETED', prev, row.rv, prev);
   }
@@ -302,7 +345,8 @@ class SqliteStore implements Store {
     set.add(entry);
     const backlog = rows.map((r) => this.toEvent(r, true));
     // Deliver the backlog through the queue so it stays ordered before any live event.
-    for (const ev of backlog) this.queue.push({ ...ev, target: entry } as StoreEvent & { target: WatcherEntry });
+    for (const ev of backlog)
+      this.queue.push({ ...ev, target: entry } as StoreEvent & { target: WatcherEntry });
     this.drain();
     return {
       stop: () => {

@@ -126,5 +126,8 @@ export interface StoreOptions {
    * Optional value transformer (encryption at rest for secrets). encode/decode see the key so they can
    * choose per resource.
    */
-  transformer?: { encode(key: string, json: string): Buffer | string; decode(key: string, stored: Buffer | string): string };
+  transformer?: {
+    encode(key: string, json: string): Buffer | string;
+    decode(key: string, stored: Buffer | string): string;
+  };
 }

@@ -34,14 +34,27 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthProcess>
   const home = mkdtempSync(join(tmpdir(), 'berth-home-'));
   const child = spawn(
     process.execPath,
-    [join(root, 'bin', 'berth.mjs'), 'up', '--nodes', '0', '--data-dir', dataDir, '--api-port', '0', ...(opts.args ?? [])],
+    [
+      join(root, 'bin', 'berth.mjs'),
+      'up',
+      '--nodes',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--api-port',
+      '0',
+      ...(opts.args ?? []),
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home } },
   );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`berth up did not become ready in time:\n${out}`)), opts.timeoutMs ?? 60_000);
+    const t = setTimeout(
+      () => reject(new Error(`berth up did not become ready in time:\n${out}`)),
+      opts.timeoutMs ?? 60_000,
+    );
     const check = (): void => {
       const m = /API server: (https:\/\/\S+)/.exec(out);
       if (m && /\bready\b/i.test(out.slice(m.index))) {

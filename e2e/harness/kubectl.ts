@@ -40,9 +40,15 @@ export interface RunResult {
 
 export interface KubectlRunner {
   version: KubectlVersion;
-  run(args: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
+  run(
+    args: string[],
+    opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number },
+  ): Promise<RunResult>;
   /** Run and require exit 0; returns stdout. */
-  ok(args: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<string>;
+  ok(
+    args: string[],
+    opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number },
+  ): Promise<string>;
   /** Start a long-running command (e.g. get -w); returns the child and collected output. */
   spawn(args: string[]): { child: import('node:child_process').ChildProcess; output: () => string };
 }
@@ -66,7 +72,9 @@ export function kubectlRunner(version: KubectlVersion, kubeconfig: string, home:
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const t = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`kubectl.${version} ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+        reject(
+          new Error(`kubectl.${version} ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`),
+        );
       }, opts.timeoutMs ?? 60_000);
       child.on('error', reject);
       child.on('close', (code) => {
@@ -80,7 +88,10 @@ export function kubectlRunner(version: KubectlVersion, kubeconfig: string, home:
     run,
     async ok(args, opts) {
       const r = await run(args, opts);
-      if (r.code !== 0) throw new Error(`kubectl.${version} ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      if (r.code !== 0)
+        throw new Error(
+          `kubectl.${version} ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+        );
       return r.stdout;
     },
     spawn(args) {

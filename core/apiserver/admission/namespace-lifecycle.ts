@@ -15,7 +15,11 @@ export function namespaceLifecycle(registry: GenericRegistry): AdmissionPlugin {
       const info = s.strategy.info;
       if (info.group === '' && info.resource === 'namespaces') {
         if (op === 'DELETE' && IMMORTAL.has(obj.metadata.name ?? ''))
-          throw errors.forbidden({ group: '', resource: 'namespaces' }, obj.metadata.name ?? '', 'this namespace may not be deleted');
+          throw errors.forbidden(
+            { group: '', resource: 'namespaces' },
+            obj.metadata.name ?? '',
+            'this namespace may not be deleted',
+          );
         return;
       }
       if (op !== 'CREATE' || !info.namespaced) return;

@@ -8,7 +8,8 @@ import { ServiceAllocator } from '../../registry/core/service-allocator.ts';
 import type { AdmissionPlugin, GenericRegistry } from '../generic-registry.ts';
 import type { Served } from '../resources.ts';
 
-const isServices = (s: Served): boolean => s.strategy.info.group === '' && s.strategy.info.resource === 'services';
+const isServices = (s: Served): boolean =>
+  s.strategy.info.group === '' && s.strategy.info.resource === 'services';
 
 export function serviceAllocation(registry: GenericRegistry, serviceCIDR: string): AdmissionPlugin {
   const alloc = new ServiceAllocator({ serviceCIDR });

@@ -3,7 +3,8 @@ import { type FieldError, fieldErr } from '../../api/field-errors.ts';
 
 export function validateNonNegative(v: unknown, field: string): FieldError[] {
   if (v === undefined || v === null) return [];
-  if (typeof v !== 'number' || !Number.isInteger(v)) return [fieldErr.invalid(field, v, 'must be an integer')];
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    return [fieldErr.invalid(field, v, 'must be an integer')];
   return v < 0 ? [fieldErr.invalid(field, v, 'must be greater than or equal to 0')] : [];
 }
 
@@ -13,11 +14,19 @@ export function validateIntOrPercent(v: unknown, field: string): FieldError[] {
   if (typeof v === 'number') return validateNonNegative(v, field);
   if (typeof v === 'string') {
     const m = /^(\d+)%$/.exec(v);
-    if (!m) return [fieldErr.invalid(field, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")];
-    if (Number(m[1]) > 100 && field.endsWith('maxUnavailable')) return [fieldErr.invalid(field, v, 'must not be greater than 100%')];
+    if (!m)
+      return [
+        fieldErr.invalid(
+          field,
+          v,
+          "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+        ),
+      ];
+    if (Number(m[1]) > 100 && field.endsWith('maxUnavailable'))
+      return [fieldErr.invalid(field, v, 'must not be greater than 100%')];
     return [];
   }
-  return [fieldErr.invalid(field, v, 'must be an integer or percentage (e.g \'5%\')')];
+  return [fieldErr.invalid(field, v, "must be an integer or percentage (e.g '5%')")];
 }
 
 export function isZeroIntOrPercent(v: unknown): boolean {

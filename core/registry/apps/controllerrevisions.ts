@@ -9,7 +9,9 @@ export const controllerRevisionStrategy: Strategy = {
   info: info('apps', 'v1', 'controllerrevisions', 'controllerrevision', 'ControllerRevision', true),
   validate(obj) {
     const r = obj['revision'];
-    return typeof r === 'number' && r >= 0 ? [] : [fieldErr.invalid('revision', r, 'must be greater than or equal to 0')];
+    return typeof r === 'number' && r >= 0
+      ? []
+      : [fieldErr.invalid('revision', r, 'must be greater than or equal to 0')];
   },
   validateUpdate(obj, old) {
     return immutable('data', old['data'], obj['data']);
@@ -17,13 +19,22 @@ export const controllerRevisionStrategy: Strategy = {
   columns: [
     nameColumn,
     { name: 'Controller', type: 'string', description: 'Controller of the object' },
-    { name: 'Revision', type: 'integer', description: 'Revision indicates the revision of the state represented by Data.' },
+    {
+      name: 'Revision',
+      type: 'integer',
+      description: 'Revision indicates the revision of the state represented by Data.',
+    },
     ageColumn,
   ],
   row(obj: KObject, now) {
     const ref = obj.metadata.ownerReferences?.find((o) => o.controller);
     const group = ref?.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
     const controller = ref ? `${ref.kind.toLowerCase()}${group ? `.${group}` : ''}/${ref.name}` : '<none>';
-    return [obj.metadata.name ?? '', controller, typeof obj['revision'] === 'number' ? obj['revision'] : 0, age(obj.metadata.creationTimestamp, now)];
+    return [
+      obj.metadata.name ?? '',
+      controller,
+      typeof obj['revision'] === 'number' ? obj['revision'] : 0,
+      age(obj.metadata.creationTimestamp, now),
+    ];
   },
 };

@@ -2,20 +2,43 @@
 import type { KObject } from '../../api/object.ts';
 import { type FieldError, fieldErr, immutable } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { defaultPodTemplateSpec, validatePodTemplateSpec, validateTemplateRestartAlways } from '../core/pod-spec.ts';
+import {
+  defaultPodTemplateSpec,
+  validatePodTemplateSpec,
+  validateTemplateRestartAlways,
+} from '../core/pod-spec.ts';
 import { validateLabelSelector, validateSelectorMatchesTemplate } from '../validation/selectors.ts';
 import { age, formatMapSelector } from '../printers.ts';
-import { ageColumn, containersColumn, imagesColumn, info, nameColumn, num, resetStatus, selectorColumn, spec, status, templateOf, wideCells } from '../workload.ts';
+import {
+  ageColumn,
+  containersColumn,
+  imagesColumn,
+  info,
+  nameColumn,
+  num,
+  resetStatus,
+  selectorColumn,
+  spec,
+  status,
+  templateOf,
+  wideCells,
+} from '../workload.ts';
 import { isZeroIntOrPercent, validateIntOrPercent, validateNonNegative } from './common.ts';
 
 type Tpl = { metadata?: { labels?: Record<string, string> } } | undefined;
 
 export const daemonSetStrategy: Strategy = {
-  info: info('apps', 'v1', 'daemonsets', 'daemonset', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'] }),
+  info: info('apps', 'v1', 'daemonsets', 'daemonset', 'DaemonSet', true, {
+    shortNames: ['ds'],
+    categories: ['all'],
+  }),
   hasStatus: true,
   defaults(obj) {
     const s = (obj['spec'] ??= {}) as Record<string, unknown>;
-    const us = (s['updateStrategy'] ??= {}) as { type?: string; rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown } };
+    const us = (s['updateStrategy'] ??= {}) as {
+      type?: string;
+      rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown };
+    };
     us.type ??= 'RollingUpdate';
     if (us.type === 'RollingUpdate') {
       us.rollingUpdate ??= {};
@@ -35,13 +58,35 @@ export const daemonSetStrategy: Strategy = {
       ...validateTemplateRestartAlways(s['template'] as never, 'spec.template'),
       ...validateNonNegative(s['minReadySeconds'], 'spec.minReadySeconds'),
     ];
-    const us = (s['updateStrategy'] ?? {}) as { type?: string; rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown } };
-    if (us.type !== 'RollingUpdate' && us.type !== 'OnDelete') errs.push(fieldErr.notSupported('spec.updateStrategy.type', us.type ?? '', ['OnDelete', 'RollingUpdate']));
+    const us = (s['updateStrategy'] ?? {}) as {
+      type?: string;
+      rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown };
+    };
+    if (us.type !== 'RollingUpdate' && us.type !== 'OnDelete')
+      errs.push(
+        fieldErr.notSupported('spec.updateStrategy.type', us.type ?? '', ['OnDelete', 'RollingUpdate']),
+      );
     if (us.rollingUpdate) {
-      errs.push(...validateIntOrPercent(us.rollingUpdate.maxUnavailable, 'spec.updateStrategy.rollingUpdate.maxUnavailable'));
-      errs.push(...validateIntOrPercent(us.rollingUpdate.maxSurge, 'spec.updateStrategy.rollingUpdate.maxSurge'));
-      if (isZeroIntOrPercent(us.rollingUpdate.maxUnavailable) && isZeroIntOrPercent(us.rollingUpdate.maxSurge))
-        errs.push(fieldErr.invalid('spec.updateStrategy.rollingUpdate.maxUnavailable', us.rollingUpdate.maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
+      errs.push(
+        ...validateIntOrPercent(
+          us.rollingUpdate.maxUnavailable,
+          'spec.updateStrategy.rollingUpdate.maxUnavailable',
+        ),
+      );
+      errs.push(
+        ...validateIntOrPercent(us.rollingUpdate.maxSurge, 'spec.updateStrategy.rollingUpdate.maxSurge'),
+      );
+      if (
+        isZeroIntOrPercent(us.rollingUpdate.maxUnavailable) &&
+        isZeroIntOrPercent(us.rollingUpdate.maxSurge)
+      )
+        errs.push(
+          fieldErr.invalid(
+            'spec.updateStrategy.rollingUpdate.maxUnavailable',
+            us.rollingUpdate.maxUnavailable,
+            'may not be 0 when `maxSurge` is 0',
+          ),
+        );
     }
     return errs;
   },
@@ -50,12 +95,39 @@ export const daemonSetStrategy: Strategy = {
   },
   columns: [
     nameColumn,
-    { name: 'Desired', type: 'integer', description: 'The total number of nodes that should be running the daemon pod.' },
-    { name: 'Current', type: 'integer', description: 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.' },
-    { name: 'Ready', type: 'integer', description: 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.' },
-    { name: 'Up-to-date', type: 'integer', description: 'The total number of nodes that are running updated daemon pod' },
-    { name: 'Available', type: 'integer', description: 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.' },
-    { name: 'Node Selector', type: 'string', description: 'NodeSelector is a selector which must be true for the pod to fit on a node.' },
+    {
+      name: 'Desired',
+      type: 'integer',
+      description: 'The total number of nodes that should be running the daemon pod.',
+    },
+    {
+      name: 'Current',
+      type: 'integer',
+      description:
+        'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.',
+    },
+    {
+      name: 'Ready',
+      type: 'integer',
+      description:
+        'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.',
+    },
+    {
+      name: 'Up-to-date',
+      type: 'integer',
+      description: 'The total number of nodes that are running updated daemon pod',
+    },
+    {
+      name: 'Available',
+      type: 'integer',
+      description:
+        'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.',
+    },
+    {
+      name: 'Node Selector',
+      type: 'string',
+      description: 'NodeSelector is a selector which must be true for the pod to fit on a node.',
+    },
     ageColumn,
     containersColumn,
     imagesColumn,

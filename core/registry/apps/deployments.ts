@@ -3,22 +3,45 @@ import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { KObject } from '../../api/object.ts';
 import { type FieldError, fieldErr, immutable } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { defaultPodTemplateSpec, validatePodTemplateSpec, validateTemplateRestartAlways } from '../core/pod-spec.ts';
+import {
+  defaultPodTemplateSpec,
+  validatePodTemplateSpec,
+  validateTemplateRestartAlways,
+} from '../core/pod-spec.ts';
 import { validateLabelSelector, validateSelectorMatchesTemplate } from '../validation/selectors.ts';
 import { age } from '../printers.ts';
-import { ageColumn, containersColumn, imagesColumn, info, nameColumn, num, replicasScale, resetStatus, selectorColumn, spec, status, wideCells } from '../workload.ts';
+import {
+  ageColumn,
+  containersColumn,
+  imagesColumn,
+  info,
+  nameColumn,
+  num,
+  replicasScale,
+  resetStatus,
+  selectorColumn,
+  spec,
+  status,
+  wideCells,
+} from '../workload.ts';
 import { validateIntOrPercent, validateNonNegative, isZeroIntOrPercent } from './common.ts';
 
 type D = { spec?: Deployment['spec'] & Record<string, unknown> };
 
 export const deploymentStrategy: Strategy = {
-  info: info('apps', 'v1', 'deployments', 'deployment', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'] }),
+  info: info('apps', 'v1', 'deployments', 'deployment', 'Deployment', true, {
+    shortNames: ['deploy'],
+    categories: ['all'],
+  }),
   hasStatus: true,
   scale: replicasScale,
   defaults(obj) {
     const s = ((obj as D).spec ??= {} as NonNullable<D['spec']>) as Record<string, unknown>;
     s['replicas'] ??= 1;
-    const strat = (s['strategy'] ??= {}) as { type?: string; rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown } };
+    const strat = (s['strategy'] ??= {}) as {
+      type?: string;
+      rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown };
+    };
     strat.type ??= 'RollingUpdate';
     if (strat.type === 'RollingUpdate') {
       strat.rollingUpdate ??= {};
@@ -35,23 +58,41 @@ export const deploymentStrategy: Strategy = {
     const errs: FieldError[] = [
       ...validateNonNegative(s['replicas'], 'spec.replicas'),
       ...validateLabelSelector(s['selector'], 'spec.selector'),
-      ...validateSelectorMatchesTemplate(s['selector'], (s['template'] as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels, 'spec'),
+      ...validateSelectorMatchesTemplate(
+        s['selector'],
+        (s['template'] as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels,
+        'spec',
+      ),
       ...validatePodTemplateSpec(s['template'] as never, 'spec.template'),
       ...validateTemplateRestartAlways(s['template'] as never, 'spec.template'),
       ...validateNonNegative(s['minReadySeconds'], 'spec.minReadySeconds'),
       ...validateNonNegative(s['revisionHistoryLimit'], 'spec.revisionHistoryLimit'),
     ];
-    const strat = (s['strategy'] ?? {}) as { type?: string; rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown } };
+    const strat = (s['strategy'] ?? {}) as {
+      type?: string;
+      rollingUpdate?: { maxUnavailable?: unknown; maxSurge?: unknown };
+    };
     if (strat.type !== 'RollingUpdate' && strat.type !== 'Recreate')
       errs.push(fieldErr.notSupported('spec.strategy.type', strat.type ?? '', ['Recreate', 'RollingUpdate']));
     if (strat.type === 'Recreate' && strat.rollingUpdate)
-      errs.push(fieldErr.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"));
+      errs.push(
+        fieldErr.forbidden(
+          'spec.strategy.rollingUpdate',
+          "may not be specified when strategy `type` is 'Recreate'",
+        ),
+      );
     if (strat.type === 'RollingUpdate' && strat.rollingUpdate) {
       const ru = strat.rollingUpdate;
       errs.push(...validateIntOrPercent(ru.maxUnavailable, 'spec.strategy.rollingUpdate.maxUnavailable'));
       errs.push(...validateIntOrPercent(ru.maxSurge, 'spec.strategy.rollingUpdate.maxSurge'));
       if (isZeroIntOrPercent(ru.maxSurge) && isZeroIntOrPercent(ru.maxUnavailable))
-        errs.push(fieldErr.invalid('spec.strategy.rollingUpdate.maxUnavailable', ru.maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
+        errs.push(
+          fieldErr.invalid(
+            'spec.strategy.rollingUpdate.maxUnavailable',
+            ru.maxUnavailable,
+            'may not be 0 when `maxSurge` is 0',
+          ),
+        );
     }
     const pd = s['progressDeadlineSeconds'];
     if (typeof pd === 'number' && typeof s['minReadySeconds'] === 'number' && pd <= s['minReadySeconds'])
@@ -64,8 +105,18 @@ export const deploymentStrategy: Strategy = {
   columns: [
     nameColumn,
     { name: 'Ready', type: 'string', description: 'Number of the pod with ready state' },
-    { name: 'Up-to-date', type: 'string', description: 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.' },
-    { name: 'Available', type: 'string', description: 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.' },
+    {
+      name: 'Up-to-date',
+      type: 'string',
+      description:
+        'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+    },
+    {
+      name: 'Available',
+      type: 'string',
+      description:
+        'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+    },
     ageColumn,
     containersColumn,
     imagesColumn,

@@ -2,16 +2,36 @@
 import type { KObject } from '../../api/object.ts';
 import { type FieldError, immutable } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { defaultPodTemplateSpec, validatePodTemplateSpec, validateTemplateRestartAlways } from '../core/pod-spec.ts';
+import {
+  defaultPodTemplateSpec,
+  validatePodTemplateSpec,
+  validateTemplateRestartAlways,
+} from '../core/pod-spec.ts';
 import { validateLabelSelector, validateSelectorMatchesTemplate } from '../validation/selectors.ts';
 import { age } from '../printers.ts';
-import { ageColumn, containersColumn, imagesColumn, info, nameColumn, num, replicasScale, resetStatus, selectorColumn, spec, status, wideCells } from '../workload.ts';
+import {
+  ageColumn,
+  containersColumn,
+  imagesColumn,
+  info,
+  nameColumn,
+  num,
+  replicasScale,
+  resetStatus,
+  selectorColumn,
+  spec,
+  status,
+  wideCells,
+} from '../workload.ts';
 import { validateNonNegative } from './common.ts';
 
 type Tpl = { metadata?: { labels?: Record<string, string> } } | undefined;
 
 export const replicaSetStrategy: Strategy = {
-  info: info('apps', 'v1', 'replicasets', 'replicaset', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'] }),
+  info: info('apps', 'v1', 'replicasets', 'replicaset', 'ReplicaSet', true, {
+    shortNames: ['rs'],
+    categories: ['all'],
+  }),
   hasStatus: true,
   scale: replicasScale,
   defaults(obj) {
@@ -49,6 +69,13 @@ export const replicaSetStrategy: Strategy = {
   ],
   row(obj: KObject, now) {
     const st = status(obj);
-    return [obj.metadata.name ?? '', num(spec(obj)['replicas']), num(st['replicas']), num(st['readyReplicas']), age(obj.metadata.creationTimestamp, now), ...wideCells(obj)];
+    return [
+      obj.metadata.name ?? '',
+      num(spec(obj)['replicas']),
+      num(st['replicas']),
+      num(st['readyReplicas']),
+      age(obj.metadata.creationTimestamp, now),
+      ...wideCells(obj),
+    ];
   },
 };

@@ -2,17 +2,43 @@
 import type { KObject } from '../../api/object.ts';
 import { type FieldError, fieldErr } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import { defaultPodTemplateSpec, validatePodTemplateSpec, validateTemplateRestartAlways } from '../core/pod-spec.ts';
+import {
+  defaultPodTemplateSpec,
+  validatePodTemplateSpec,
+  validateTemplateRestartAlways,
+} from '../core/pod-spec.ts';
 import { validateLabelSelector, validateSelectorMatchesTemplate } from '../validation/selectors.ts';
 import { age } from '../printers.ts';
-import { ageColumn, containersColumn, imagesColumn, info, nameColumn, num, replicasScale, resetStatus, spec, status, wideCells } from '../workload.ts';
+import {
+  ageColumn,
+  containersColumn,
+  imagesColumn,
+  info,
+  nameColumn,
+  num,
+  replicasScale,
+  resetStatus,
+  spec,
+  status,
+  wideCells,
+} from '../workload.ts';
 import { validateNonNegative } from './common.ts';
 
 type Tpl = { metadata?: { labels?: Record<string, string> } } | undefined;
-const MUTABLE = new Set(['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds']);
+const MUTABLE = new Set([
+  'replicas',
+  'ordinals',
+  'template',
+  'updateStrategy',
+  'persistentVolumeClaimRetentionPolicy',
+  'minReadySeconds',
+]);
 
 export const statefulSetStrategy: Strategy = {
-  info: info('apps', 'v1', 'statefulsets', 'statefulset', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'] }),
+  info: info('apps', 'v1', 'statefulsets', 'statefulset', 'StatefulSet', true, {
+    shortNames: ['sts'],
+    categories: ['all'],
+  }),
   hasStatus: true,
   scale: replicasScale,
   defaults(obj) {
@@ -29,7 +55,12 @@ export const statefulSetStrategy: Strategy = {
     const pvc = (s['persistentVolumeClaimRetentionPolicy'] ??= {}) as Record<string, string>;
     pvc['whenDeleted'] ??= 'Retain';
     pvc['whenScaled'] ??= 'Retain';
-    for (const t of (s['volumeClaimTemplates'] ?? []) as { apiVersion?: string; kind?: string; spec?: { volumeMode?: string }; status?: unknown }[]) {
+    for (const t of (s['volumeClaimTemplates'] ?? []) as {
+      apiVersion?: string;
+      kind?: string;
+      spec?: { volumeMode?: string };
+      status?: unknown;
+    }[]) {
       t.apiVersion ??= 'v1';
       t.kind ??= 'PersistentVolumeClaim';
       t.spec ??= {};
@@ -49,7 +80,8 @@ export const statefulSetStrategy: Strategy = {
       ...validateTemplateRestartAlways(s['template'] as never, 'spec.template'),
     ];
     const pmp = s['podManagementPolicy'];
-    if (pmp !== 'OrderedReady' && pmp !== 'Parallel') errs.push(fieldErr.notSupported('spec.podManagementPolicy', pmp, ['OrderedReady', 'Parallel']));
+    if (pmp !== 'OrderedReady' && pmp !== 'Parallel')
+      errs.push(fieldErr.notSupported('spec.podManagementPolicy', pmp, ['OrderedReady', 'Parallel']));
     return errs;
   },
   validateUpdate(obj, old) {
@@ -74,6 +106,11 @@ export const statefulSetStrategy: Strategy = {
     imagesColumn,
   ],
   row(obj: KObject, now) {
-    return [obj.metadata.name ?? '', `${num(status(obj)['readyReplicas'])}/${num(spec(obj)['replicas'])}`, age(obj.metadata.creationTimestamp, now), ...wideCells(obj, false)];
+    return [
+      obj.metadata.name ?? '',
+      `${num(status(obj)['readyReplicas'])}/${num(spec(obj)['replicas'])}`,
+      age(obj.metadata.creationTimestamp, now),
+      ...wideCells(obj, false),
+    ];
   },
 };

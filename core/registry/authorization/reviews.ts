@@ -39,9 +39,21 @@ function specOf(obj: KObject): ReviewSpec {
 function validateAttrs(kind: string, s: ReviewSpec): FieldError[] {
   const has = (s.resourceAttributes ? 1 : 0) + (s.nonResourceAttributes ? 1 : 0);
   if (has === 0)
-    return [fieldErr.invalid('spec.resourceAttributes', 'null', 'exactly one of nonResourceAttributes or resourceAttributes must be specified')];
+    return [
+      fieldErr.invalid(
+        'spec.resourceAttributes',
+        'null',
+        'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      ),
+    ];
   if (has === 2)
-    return [fieldErr.invalid('spec.resourceAttributes', s.resourceAttributes, 'cannot be specified in combination with nonResourceAttributes')];
+    return [
+      fieldErr.invalid(
+        'spec.resourceAttributes',
+        s.resourceAttributes,
+        'cannot be specified in combination with nonResourceAttributes',
+      ),
+    ];
   void kind;
   return [];
 }
@@ -62,7 +74,18 @@ function decide(ctx: RequestContext, user: UserInfo, s: ReviewSpec): Record<stri
         name: ra.name ?? '',
         path: '',
       }
-    : { user, verb: nra?.verb ?? '', resourceRequest: false, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '', path: nra?.path ?? '' };
+    : {
+        user,
+        verb: nra?.verb ?? '',
+        resourceRequest: false,
+        apiGroup: '',
+        apiVersion: '',
+        resource: '',
+        subresource: '',
+        namespace: '',
+        name: '',
+        path: nra?.path ?? '',
+      };
   const r = ctx.authorizer.authorize(a);
   return {
     allowed: r.decision === 'allow',
@@ -71,9 +94,22 @@ function decide(ctx: RequestContext, user: UserInfo, s: ReviewSpec): Record<stri
   };
 }
 
-function reviewStrategy(resource: string, kind: string, namespaced: boolean, answer: (obj: KObject, ctx: RequestContext) => KObject): Strategy {
+function reviewStrategy(
+  resource: string,
+  kind: string,
+  namespaced: boolean,
+  answer: (obj: KObject, ctx: RequestContext) => KObject,
+): Strategy {
   return {
-    info: { group: G, version: 'v1', resource, singular: resource.replace(/s$/, ''), kind, namespaced, verbs: ['create'] },
+    info: {
+      group: G,
+      version: 'v1',
+      resource,
+      singular: resource.replace(/s$/, ''),
+      kind,
+      namespaced,
+      verbs: ['create'],
+    },
     nameValidation: 'none',
     virtualCreate: answer,
   };
@@ -85,44 +121,90 @@ function result(obj: KObject, status: Record<string, unknown>): KObject {
   return { ...obj, metadata: meta, status };
 }
 
-export const selfSubjectAccessReview = reviewStrategy('selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, (obj, ctx) => {
-  const s = specOf(obj);
-  const errs = validateAttrs('SelfSubjectAccessReview', s);
-  if (errs.length) throw errors.invalid(G, 'SelfSubjectAccessReview', '', errs);
-  return result(obj, decide(ctx, ctx.user, s));
-});
+export const selfSubjectAccessReview = reviewStrategy(
+  'selfsubjectaccessreviews',
+  'SelfSubjectAccessReview',
+  false,
+  (obj, ctx) => {
+    const s = specOf(obj);
+    const errs = validateAttrs('SelfSubjectAccessReview', s);
+    if (errs.length) throw errors.invalid(G, 'SelfSubjectAccessReview', '', errs);
+    return result(obj, decide(ctx, ctx.user, s));
+  },
+);
 
-export const subjectAccessReview = reviewStrategy('subjectaccessreviews', 'SubjectAccessReview', false, (obj, ctx) => {
-  const s = specOf(obj);
-  const errs = validateAttrs('SubjectAccessReview', s);
-  if (!s.user && !s.groups?.length) errs.push(fieldErr.invalid('spec.user', s.user ?? '', '`spec.user` or `spec.groups` must be specified'));
-  if (errs.length) throw errors.invalid(G, 'SubjectAccessReview', '', errs);
-  const user: UserInfo = { username: s.user ?? '', groups: s.groups ?? [], ...(s.uid ? { uid: s.uid } : {}), ...(s.extra ? { extra: s.extra } : {}) };
-  return result(obj, decide(ctx, user, s));
-});
+export const subjectAccessReview = reviewStrategy(
+  'subjectaccessreviews',
+  'SubjectAccessReview',
+  false,
+  (obj, ctx) => {
+    const s = specOf(obj);
+    const errs = validateAttrs('SubjectAccessReview', s);
+    if (!s.user && !s.groups?.length)
+      errs.push(
+        fieldErr.invalid('spec.user', s.user ?? '', '`spec.user` or `spec.groups` must be specified'),
+      );
+    if (errs.length) throw errors.invalid(G, 'SubjectAccessReview', '', errs);
+    const user: UserInfo = {
+      username: s.user ?? '',
+      groups: s.groups ?? [],
+      ...(s.uid ? { uid: s.uid } : {}),
+      ...(s.extra ? { extra: s.extra } : {}),
+    };
+    return result(obj, decide(ctx, user, s));
+  },
+);
 
-export const localSubjectAccessReview = reviewStrategy('localsubjectaccessreviews', 'LocalSubjectAccessReview', true, (obj, ctx) => {
-  const s = specOf(obj);
-  const errs = validateAttrs('LocalSubjectAccessReview', s);
-  if (s.resourceAttributes && s.resourceAttributes.namespace !== obj.metadata.namespace)
-    errs.push(fieldErr.invalid('spec.resourceAttributes.namespace', s.resourceAttributes.namespace ?? '', 'must match metadata.namespace'));
-  if (s.nonResourceAttributes) errs.push(fieldErr.invalid('spec.nonResourceAttributes', s.nonResourceAttributes, 'disallowed on this kind of request'));
-  if (errs.length) throw errors.invalid(G, 'LocalSubjectAccessReview', '', errs);
-  const user: UserInfo = { username: s.user ?? '', groups: s.groups ?? [] };
-  const out = result(obj, decide(ctx, user, s));
-  out.metadata.namespace = obj.metadata.namespace;
-  return out;
-});
+export const localSubjectAccessReview = reviewStrategy(
+  'localsubjectaccessreviews',
+  'LocalSubjectAccessReview',
+  true,
+  (obj, ctx) => {
+    const s = specOf(obj);
+    const errs = validateAttrs('LocalSubjectAccessReview', s);
+    if (s.resourceAttributes && s.resourceAttributes.namespace !== obj.metadata.namespace)
+      errs.push(
+        fieldErr.invalid(
+          'spec.resourceAttributes.namespace',
+          s.resourceAttributes.namespace ?? '',
+          'must match metadata.namespace',
+        ),
+      );
+    if (s.nonResourceAttributes)
+      errs.push(
+        fieldErr.invalid(
+          'spec.nonResourceAttributes',
+          s.nonResourceAttributes,
+          'disallowed on this kind of request',
+        ),
+      );
+    if (errs.length) throw errors.invalid(G, 'LocalSubjectAccessReview', '', errs);
+    const user: UserInfo = { username: s.user ?? '', groups: s.groups ?? [] };
+    const out = result(obj, decide(ctx, user, s));
+    out.metadata.namespace = obj.metadata.namespace;
+    return out;
+  },
+);
 
-export const selfSubjectRulesReview = reviewStrategy('selfsubjectrulesreviews', 'SelfSubjectRulesReview', false, (obj, ctx) => {
-  const ns = ((obj['spec'] ?? {}) as { namespace?: string }).namespace ?? '';
-  const r = ctx.authorizer.rulesFor(ctx.user, ns);
-  return result(obj, {
-    resourceRules: r.resourceRules,
-    nonResourceRules: r.nonResourceRules,
-    incomplete: r.incomplete,
-    ...(r.evaluationError ? { evaluationError: r.evaluationError } : {}),
-  });
-});
+export const selfSubjectRulesReview = reviewStrategy(
+  'selfsubjectrulesreviews',
+  'SelfSubjectRulesReview',
+  false,
+  (obj, ctx) => {
+    const ns = ((obj['spec'] ?? {}) as { namespace?: string }).namespace ?? '';
+    const r = ctx.authorizer.rulesFor(ctx.user, ns);
+    return result(obj, {
+      resourceRules: r.resourceRules,
+      nonResourceRules: r.nonResourceRules,
+      incomplete: r.incomplete,
+      ...(r.evaluationError ? { evaluationError: r.evaluationError } : {}),
+    });
+  },
+);
 
-export const authorizationStrategies: readonly Strategy[] = [localSubjectAccessReview, selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview];
+export const authorizationStrategies: readonly Strategy[] = [
+  localSubjectAccessReview,
+  selfSubjectAccessReview,
+  selfSubjectRulesReview,
+  subjectAccessReview,
+];

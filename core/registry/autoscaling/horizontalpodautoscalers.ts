@@ -11,7 +11,11 @@ import { ageColumn, info, nameColumn, num, resetStatus, spec, status } from '../
 type Obj = Record<string, unknown>;
 interface Metric {
   type?: string;
-  resource?: { name?: string; target?: { type?: string; averageUtilization?: number; averageValue?: string; value?: string }; current?: { averageUtilization?: number; averageValue?: string } };
+  resource?: {
+    name?: string;
+    target?: { type?: string; averageUtilization?: number; averageValue?: string; value?: string };
+    current?: { averageUtilization?: number; averageValue?: string };
+  };
 }
 
 function validateHpa(obj: KObject): FieldError[] {
@@ -22,9 +26,12 @@ function validateHpa(obj: KObject): FieldError[] {
   if (!ref?.name) errs.push(fieldErr.required('spec.scaleTargetRef.name', ''));
   const min = s['minReplicas'];
   const max = s['maxReplicas'];
-  if (typeof max !== 'number' || max < 1) errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than or equal to 1'));
-  if (typeof min === 'number' && min < 1) errs.push(fieldErr.invalid('spec.minReplicas', min, 'must be greater than or equal to 1'));
-  if (typeof min === 'number' && typeof max === 'number' && max < min) errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
+  if (typeof max !== 'number' || max < 1)
+    errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than or equal to 1'));
+  if (typeof min === 'number' && min < 1)
+    errs.push(fieldErr.invalid('spec.minReplicas', min, 'must be greater than or equal to 1'));
+  if (typeof min === 'number' && typeof max === 'number' && max < min)
+    errs.push(fieldErr.invalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
   return errs;
 }
 
@@ -46,11 +53,36 @@ function targetsCell(obj: KObject): string {
 
 const columns = [
   nameColumn,
-  { name: 'Reference', type: 'string' as const, description: 'reference to scaled resource; horizontal pod autoscaler will learn the current resource consumption and will set the desired number of pods by using its Scale subresource.' },
-  { name: 'Targets', type: 'string' as const, description: 'metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).' },
-  { name: 'MinPods', type: 'string' as const, description: 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.' },
-  { name: 'MaxPods', type: 'integer' as const, description: 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.' },
-  { name: 'Replicas', type: 'integer' as const, description: 'currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler.' },
+  {
+    name: 'Reference',
+    type: 'string' as const,
+    description:
+      'reference to scaled resource; horizontal pod autoscaler will learn the current resource consumption and will set the desired number of pods by using its Scale subresource.',
+  },
+  {
+    name: 'Targets',
+    type: 'string' as const,
+    description:
+      'metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).',
+  },
+  {
+    name: 'MinPods',
+    type: 'string' as const,
+    description:
+      'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.',
+  },
+  {
+    name: 'MaxPods',
+    type: 'integer' as const,
+    description:
+      'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.',
+  },
+  {
+    name: 'Replicas',
+    type: 'integer' as const,
+    description:
+      'currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler.',
+  },
   ageColumn,
 ];
 
@@ -69,13 +101,26 @@ function row(obj: KObject, now: Date): (string | number)[] {
 }
 
 export const hpaV2Strategy: Strategy = {
-  info: info('autoscaling', 'v2', 'horizontalpodautoscalers', 'horizontalpodautoscaler', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: ['all'] }),
+  info: info(
+    'autoscaling',
+    'v2',
+    'horizontalpodautoscalers',
+    'horizontalpodautoscaler',
+    'HorizontalPodAutoscaler',
+    true,
+    { shortNames: ['hpa'], categories: ['all'] },
+  ),
   hasStatus: true,
   defaults(obj) {
     const s = (obj['spec'] ??= {}) as Obj;
     s['minReplicas'] ??= 1;
     if (!Array.isArray(s['metrics']) || s['metrics'].length === 0)
-      s['metrics'] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+      s['metrics'] = [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+        },
+      ];
   },
   prepareForCreate: resetStatus,
   validate: validateHpa,
@@ -89,11 +134,20 @@ function v1ToV2(o: KObject): KObject {
   const s = (c['spec'] ?? {}) as Obj;
   const pct = s['targetCPUUtilizationPercentage'];
   delete s['targetCPUUtilizationPercentage'];
-  if (typeof pct === 'number') s['metrics'] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: pct } } }];
+  if (typeof pct === 'number')
+    s['metrics'] = [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: pct } },
+      },
+    ];
   const st = (c['status'] ?? {}) as Obj;
   const cur = st['currentCPUUtilizationPercentage'];
   delete st['currentCPUUtilizationPercentage'];
-  if (typeof cur === 'number') st['currentMetrics'] = [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: cur } } }];
+  if (typeof cur === 'number')
+    st['currentMetrics'] = [
+      { type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: cur } } },
+    ];
   c.apiVersion = 'autoscaling/v2';
   return c;
 }
@@ -105,18 +159,32 @@ function v2ToV1(o: KObject): KObject {
   const metrics = (s['metrics'] ?? []) as Metric[];
   delete s['metrics'];
   delete s['behavior'];
-  const cpu = metrics.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.target?.type === 'Utilization');
-  if (cpu?.resource?.target?.averageUtilization !== undefined) s['targetCPUUtilizationPercentage'] = cpu.resource.target.averageUtilization;
+  const cpu = metrics.find(
+    (m) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.target?.type === 'Utilization',
+  );
+  if (cpu?.resource?.target?.averageUtilization !== undefined)
+    s['targetCPUUtilizationPercentage'] = cpu.resource.target.averageUtilization;
   const st = (c['status'] ?? {}) as Obj;
-  const cur = ((st['currentMetrics'] ?? []) as Metric[]).find((m) => m.type === 'Resource' && m.resource?.name === 'cpu');
+  const cur = ((st['currentMetrics'] ?? []) as Metric[]).find(
+    (m) => m.type === 'Resource' && m.resource?.name === 'cpu',
+  );
   delete st['currentMetrics'];
   delete st['conditions'];
-  if (cur?.resource?.current?.averageUtilization !== undefined) st['currentCPUUtilizationPercentage'] = cur.resource.current.averageUtilization;
+  if (cur?.resource?.current?.averageUtilization !== undefined)
+    st['currentCPUUtilizationPercentage'] = cur.resource.current.averageUtilization;
   return c;
 }
 
 export const hpaV1Strategy: Strategy = {
-  info: info('autoscaling', 'v1', 'horizontalpodautoscalers', 'horizontalpodautoscaler', 'HorizontalPodAutoscaler', true, { shortNames: ['hpa'], categories: ['all'] }),
+  info: info(
+    'autoscaling',
+    'v1',
+    'horizontalpodautoscalers',
+    'horizontalpodautoscaler',
+    'HorizontalPodAutoscaler',
+    true,
+    { shortNames: ['hpa'], categories: ['all'] },
+  ),
   hasStatus: true,
   defaults(obj) {
     const s = (obj['spec'] ??= {}) as Obj;
@@ -124,7 +192,12 @@ export const hpaV1Strategy: Strategy = {
   },
   prepareForCreate: resetStatus,
   validate: validateHpa,
-  storedAs: { group: 'autoscaling', resource: 'horizontalpodautoscalers', toStorage: v1ToV2, fromStorage: v2ToV1 },
+  storedAs: {
+    group: 'autoscaling',
+    resource: 'horizontalpodautoscalers',
+    toStorage: v1ToV2,
+    fromStorage: v2ToV1,
+  },
   columns,
   row: (obj, now) => row(v1ToV2(obj), now),
 };

@@ -13,16 +13,19 @@ const FIELDS: { min: number; max: number; names?: string[]; nameBase?: number }[
 function value(tok: string, f: (typeof FIELDS)[number]): number {
   const i = f.names?.indexOf(tok.toLowerCase()) ?? -1;
   if (i >= 0) return i + (f.nameBase ?? 0);
-  if (!/^\d+$/.test(tok)) throw new Error(`failed to parse int from ${tok}: strconv.Atoi: parsing "${tok}": invalid syntax`);
+  if (!/^\d+$/.test(tok))
+    throw new Error(`failed to parse int from ${tok}: strconv.Atoi: parsing "${tok}": invalid syntax`);
   return Number(tok);
 }
 
 /** Returns an error message in robfig/cron's style, or undefined when valid. */
 export function cronError(schedule: string): string | undefined {
   const s = schedule.trim();
-  if (s.startsWith('TZ=') || s.startsWith('CRON_TZ=')) return 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead';
+  if (s.startsWith('TZ=') || s.startsWith('CRON_TZ='))
+    return 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead';
   if (MACROS.has(s)) return undefined;
-  if (s.startsWith('@every ')) return /^@every\s+(\d+(ns|us|µs|ms|s|m|h))+$/.test(s) ? undefined : `failed to parse duration ${s}`;
+  if (s.startsWith('@every '))
+    return /^@every\s+(\d+(ns|us|µs|ms|s|m|h))+$/.test(s) ? undefined : `failed to parse duration ${s}`;
   if (s.startsWith('@')) return `unrecognized descriptor: ${s}`;
   const parts = s.split(/\s+/);
   if (parts.length !== 5) return `expected exactly 5 fields, found ${parts.length}: [${parts.join(' ')}]`;
@@ -31,7 +34,10 @@ export function cronError(schedule: string): string | undefined {
       const f = FIELDS[i]!;
       for (const expr of p.split(',')) {
         const [range, step] = expr.split('/');
-        if (step !== undefined && !/^\d+$/.test(step)) throw new Error(`failed to parse int from ${step}: strconv.Atoi: parsing "${step}": invalid syntax`);
+        if (step !== undefined && !/^\d+$/.test(step))
+          throw new Error(
+            `failed to parse int from ${step}: strconv.Atoi: parsing "${step}": invalid syntax`,
+          );
         if (range === '*' || range === '?') continue;
         const [lo, hi] = (range ?? '').split('-');
         const a = value(lo ?? '', f);

@@ -5,7 +5,19 @@ import type { Strategy } from '../types.ts';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from '../core/pod-spec.ts';
 import { validateLabelSelector } from '../validation/selectors.ts';
 import { age, humanDuration } from '../printers.ts';
-import { ageColumn, containersColumn, imagesColumn, info, nameColumn, num, resetStatus, selectorColumn, spec, status, wideCells } from '../workload.ts';
+import {
+  ageColumn,
+  containersColumn,
+  imagesColumn,
+  info,
+  nameColumn,
+  num,
+  resetStatus,
+  selectorColumn,
+  spec,
+  status,
+  wideCells,
+} from '../workload.ts';
 import { validateNonNegative } from '../apps/common.ts';
 import { cronError } from './cron.ts';
 
@@ -33,17 +45,23 @@ function validateJobSpec(s: Obj, path: string): FieldError[] {
     ...validateNonNegative(s['ttlSecondsAfterFinished'], `${path}.ttlSecondsAfterFinished`),
   ];
   const ads = s['activeDeadlineSeconds'];
-  if (ads !== undefined && (typeof ads !== 'number' || ads <= 0)) errs.push(fieldErr.invalid(`${path}.activeDeadlineSeconds`, ads, 'must be greater than 0'));
+  if (ads !== undefined && (typeof ads !== 'number' || ads <= 0))
+    errs.push(fieldErr.invalid(`${path}.activeDeadlineSeconds`, ads, 'must be greater than 0'));
   const tpl = s['template'] as Tpl | undefined;
   if (!tpl) errs.push(fieldErr.required(`${path}.template`, ''));
   else {
     errs.push(...validatePodTemplateSpec(tpl as never, `${path}.template`));
     const rp = tpl.spec?.restartPolicy;
-    if (rp !== 'OnFailure' && rp !== 'Never') errs.push(fieldErr.notSupported(`${path}.template.spec.restartPolicy`, rp ?? '', ['OnFailure', 'Never']));
+    if (rp !== 'OnFailure' && rp !== 'Never')
+      errs.push(
+        fieldErr.notSupported(`${path}.template.spec.restartPolicy`, rp ?? '', ['OnFailure', 'Never']),
+      );
   }
   const cm = s['completionMode'];
-  if (cm !== undefined && cm !== 'NonIndexed' && cm !== 'Indexed') errs.push(fieldErr.notSupported(`${path}.completionMode`, cm, ['NonIndexed', 'Indexed']));
-  if (cm === 'Indexed' && s['completions'] === undefined) errs.push(fieldErr.required(`${path}.completions`, 'when completion mode is Indexed'));
+  if (cm !== undefined && cm !== 'NonIndexed' && cm !== 'Indexed')
+    errs.push(fieldErr.notSupported(`${path}.completionMode`, cm, ['NonIndexed', 'Indexed']));
+  if (cm === 'Indexed' && s['completions'] === undefined)
+    errs.push(fieldErr.required(`${path}.completions`, 'when completion mode is Indexed'));
   return errs;
 }
 
@@ -71,7 +89,7 @@ export const jobStrategy: Strategy = {
       const uid = obj.metadata.uid ?? '';
       const name = obj.metadata.name ?? '';
       s['selector'] = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
-      const tpl = ((s['template'] ??= {}) as Obj) as { metadata?: { labels?: Record<string, string> } };
+      const tpl = (s['template'] ??= {}) as Obj as { metadata?: { labels?: Record<string, string> } };
       tpl.metadata ??= {};
       tpl.metadata.labels = {
         ...(tpl.metadata.labels ?? {}),
@@ -101,7 +119,11 @@ export const jobStrategy: Strategy = {
   columns: [
     nameColumn,
     { name: 'Status', type: 'string', description: 'Status of the job.' },
-    { name: 'Completions', type: 'string', description: 'The desired number of successfully finished pods the job should be run with.' },
+    {
+      name: 'Completions',
+      type: 'string',
+      description: 'The desired number of successfully finished pods the job should be run with.',
+    },
     { name: 'Duration', type: 'string', description: 'Time required to complete the job.' },
     ageColumn,
     containersColumn,
@@ -111,16 +133,29 @@ export const jobStrategy: Strategy = {
   row(obj, now) {
     const s = spec(obj);
     const st = status(obj);
-    const completions = typeof s['completions'] === 'number' ? `${num(st['succeeded'])}/${s['completions']}` : `${num(st['succeeded'])}/1 of ${num(s['parallelism'])}`;
+    const completions =
+      typeof s['completions'] === 'number'
+        ? `${num(st['succeeded'])}/${s['completions']}`
+        : `${num(st['succeeded'])}/1 of ${num(s['parallelism'])}`;
     const start = st['startTime'] as string | undefined;
     const end = st['completionTime'] as string | undefined;
     const duration = start ? humanDuration((end ? Date.parse(end) : now.getTime()) - Date.parse(start)) : '';
-    return [obj.metadata.name ?? '', jobStatusText(obj), completions, duration, age(obj.metadata.creationTimestamp, now), ...wideCells(obj)];
+    return [
+      obj.metadata.name ?? '',
+      jobStatusText(obj),
+      completions,
+      duration,
+      age(obj.metadata.creationTimestamp, now),
+      ...wideCells(obj),
+    ];
   },
 };
 
 export const cronJobStrategy: Strategy = {
-  info: info('batch', 'v1', 'cronjobs', 'cronjob', 'CronJob', true, { shortNames: ['cj'], categories: ['all'] }),
+  info: info('batch', 'v1', 'cronjobs', 'cronjob', 'CronJob', true, {
+    shortNames: ['cj'],
+    categories: ['all'],
+  }),
   hasStatus: true,
   defaults(obj) {
     const s = (obj['spec'] ??= {}) as Obj;
@@ -142,22 +177,42 @@ export const cronJobStrategy: Strategy = {
       if (e) errs.push(fieldErr.invalid('spec.schedule', sched, e));
     }
     const cp = s['concurrencyPolicy'];
-    if (!['Allow', 'Forbid', 'Replace'].includes(String(cp))) errs.push(fieldErr.notSupported('spec.concurrencyPolicy', cp, ['Allow', 'Forbid', 'Replace']));
+    if (!['Allow', 'Forbid', 'Replace'].includes(String(cp)))
+      errs.push(fieldErr.notSupported('spec.concurrencyPolicy', cp, ['Allow', 'Forbid', 'Replace']));
     errs.push(...validateNonNegative(s['startingDeadlineSeconds'], 'spec.startingDeadlineSeconds'));
     errs.push(...validateNonNegative(s['successfulJobsHistoryLimit'], 'spec.successfulJobsHistoryLimit'));
     errs.push(...validateNonNegative(s['failedJobsHistoryLimit'], 'spec.failedJobsHistoryLimit'));
     const js = ((s['jobTemplate'] ?? {}) as Obj)['spec'] as Obj | undefined;
     errs.push(...validateJobSpec(js ?? {}, 'spec.jobTemplate.spec'));
-    if ((obj.metadata.name ?? '').length > 52) errs.push(fieldErr.invalid('metadata.name', obj.metadata.name, 'must be no more than 52 characters'));
+    if ((obj.metadata.name ?? '').length > 52)
+      errs.push(fieldErr.invalid('metadata.name', obj.metadata.name, 'must be no more than 52 characters'));
     return errs;
   },
   columns: [
     nameColumn,
-    { name: 'Schedule', type: 'string', description: 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.' },
-    { name: 'Timezone', type: 'string', description: 'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.' },
-    { name: 'Suspend', type: 'boolean', description: 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false.' },
+    {
+      name: 'Schedule',
+      type: 'string',
+      description: 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.',
+    },
+    {
+      name: 'Timezone',
+      type: 'string',
+      description:
+        'The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones.',
+    },
+    {
+      name: 'Suspend',
+      type: 'boolean',
+      description:
+        'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false.',
+    },
     { name: 'Active', type: 'integer', description: 'A list of pointers to currently running jobs.' },
-    { name: 'Last Schedule', type: 'string', description: 'Information when was the last time the job was successfully scheduled.' },
+    {
+      name: 'Last Schedule',
+      type: 'string',
+      description: 'Information when was the last time the job was successfully scheduled.',
+    },
     ageColumn,
     containersColumn,
     imagesColumn,

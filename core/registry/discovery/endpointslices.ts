@@ -16,10 +16,14 @@ export const endpointSliceStrategy: Strategy = {
   allowCreateOnUpdate: false,
   validate(obj) {
     const t = obj['addressType'];
-    return ['IPv4', 'IPv6', 'FQDN'].includes(String(t)) ? [] : [fieldErr.notSupported('addressType', t ?? '', ['FQDN', 'IPv4', 'IPv6'])];
+    return ['IPv4', 'IPv6', 'FQDN'].includes(String(t))
+      ? []
+      : [fieldErr.notSupported('addressType', t ?? '', ['FQDN', 'IPv4', 'IPv6'])];
   },
   validateUpdate(obj, old) {
-    return obj['addressType'] === old['addressType'] ? [] : [fieldErr.invalid('addressType', obj['addressType'], 'field is immutable')];
+    return obj['addressType'] === old['addressType']
+      ? []
+      : [fieldErr.invalid('addressType', obj['addressType'], 'field is immutable')];
   },
   columns: [
     nameColumn,
@@ -31,7 +35,8 @@ export const endpointSliceStrategy: Strategy = {
   row(obj, now) {
     const ports = ((obj['ports'] ?? []) as Port[]).map((p) => String(p.port ?? '')).filter(Boolean);
     const addrs = ((obj['endpoints'] ?? []) as Endpoint[]).flatMap((e) => e.addresses ?? []);
-    const shown = addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
+    const shown =
+      addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
     return [
       obj.metadata.name ?? '',
       String(obj['addressType'] ?? ''),

@@ -67,7 +67,8 @@ export const eventsV1Strategy: Strategy = {
     if (!obj['reportingInstance']) errs.push(fieldErr.required('reportingInstance', ''));
     if (!obj['action']) errs.push(fieldErr.required('action', ''));
     if (!obj['reason']) errs.push(fieldErr.required('reason', ''));
-    if (obj['type'] !== 'Normal' && obj['type'] !== 'Warning') errs.push(fieldErr.notSupported('type', obj['type'] ?? '', ['Normal', 'Warning']));
+    if (obj['type'] !== 'Normal' && obj['type'] !== 'Warning')
+      errs.push(fieldErr.notSupported('type', obj['type'] ?? '', ['Normal', 'Warning']));
     return errs;
   },
   storedAs: { group: '', resource: 'events', toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 },

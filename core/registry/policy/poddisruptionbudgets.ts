@@ -7,7 +7,9 @@ import { validateLabelSelector } from '../validation/selectors.ts';
 import { validateIntOrPercent } from '../apps/common.ts';
 
 export const pdbStrategy: Strategy = {
-  info: info('policy', 'v1', 'poddisruptionbudgets', 'poddisruptionbudget', 'PodDisruptionBudget', true, { shortNames: ['pdb'] }),
+  info: info('policy', 'v1', 'poddisruptionbudgets', 'poddisruptionbudget', 'PodDisruptionBudget', true, {
+    shortNames: ['pdb'],
+  }),
   hasStatus: true,
   prepareForCreate: resetStatus,
   validate(obj) {
@@ -19,14 +21,30 @@ export const pdbStrategy: Strategy = {
     errs.push(...validateIntOrPercent(s['maxUnavailable'], 'spec.maxUnavailable'));
     const upe = s['unhealthyPodEvictionPolicy'];
     if (upe !== undefined && upe !== 'IfHealthyBudget' && upe !== 'AlwaysAllow')
-      errs.push(fieldErr.notSupported('spec.unhealthyPodEvictionPolicy', upe, ['AlwaysAllow', 'IfHealthyBudget']));
+      errs.push(
+        fieldErr.notSupported('spec.unhealthyPodEvictionPolicy', upe, ['AlwaysAllow', 'IfHealthyBudget']),
+      );
     return errs;
   },
   columns: [
     nameColumn,
-    { name: 'Min Available', type: 'string', description: 'The minimum number of pods that must be available simultaneously.  This can be either an integer or a string specifying a percentage, e.g. "28%".' },
-    { name: 'Max Unavailable', type: 'string', description: 'The maximum number of pods that may be unavailable simultaneously.  This can be either an integer or a string specifying a percentage, e.g. "28%".' },
-    { name: 'Allowed Disruptions', type: 'integer', description: 'Number of pod disruptions that are currently allowed.' },
+    {
+      name: 'Min Available',
+      type: 'string',
+      description:
+        'The minimum number of pods that must be available simultaneously.  This can be either an integer or a string specifying a percentage, e.g. "28%".',
+    },
+    {
+      name: 'Max Unavailable',
+      type: 'string',
+      description:
+        'The maximum number of pods that may be unavailable simultaneously.  This can be either an integer or a string specifying a percentage, e.g. "28%".',
+    },
+    {
+      name: 'Allowed Disruptions',
+      type: 'integer',
+      description: 'Number of pod disruptions that are currently allowed.',
+    },
     ageColumn,
   ],
   row(obj, now) {

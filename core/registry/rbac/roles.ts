@@ -3,13 +3,24 @@ import type { KObject } from '../../api/object.ts';
 import type { Strategy, TableColumn } from '../types.ts';
 import { age, defaultColumns, defaultRow } from '../printers.ts';
 import { ageColumn, info, nameColumn } from '../workload.ts';
-import { defaultSubjects, subjectCells, validateBinding, validateRoleRefUnchanged, validateRules } from './rules.ts';
+import {
+  defaultSubjects,
+  subjectCells,
+  validateBinding,
+  validateRoleRefUnchanged,
+  validateRules,
+} from './rules.ts';
 
 const G = 'rbac.authorization.k8s.io';
 
 const bindingColumns: TableColumn[] = [
   nameColumn,
-  { name: 'Role', type: 'string', description: 'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace.' },
+  {
+    name: 'Role',
+    type: 'string',
+    description:
+      'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace.',
+  },
   ageColumn,
   { name: 'Users', type: 'string', priority: 1, description: 'Users in the binding' },
   { name: 'Groups', type: 'string', priority: 1, description: 'Groups in the binding' },
@@ -18,7 +29,12 @@ const bindingColumns: TableColumn[] = [
 
 function bindingRow(obj: KObject, now: Date): (string | number)[] {
   const ref = (obj['roleRef'] ?? {}) as { kind?: string; name?: string };
-  return [obj.metadata.name ?? '', `${ref.kind ?? ''}/${ref.name ?? ''}`, age(obj.metadata.creationTimestamp, now), ...subjectCells(obj)];
+  return [
+    obj.metadata.name ?? '',
+    `${ref.kind ?? ''}/${ref.name ?? ''}`,
+    age(obj.metadata.creationTimestamp, now),
+    ...subjectCells(obj),
+  ];
 }
 
 export const roleStrategy: Strategy = {
@@ -61,4 +77,9 @@ export const clusterRoleBindingStrategy: Strategy = {
   row: bindingRow,
 };
 
-export const rbacStrategies: readonly Strategy[] = [clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy];
+export const rbacStrategies: readonly Strategy[] = [
+  clusterRoleBindingStrategy,
+  clusterRoleStrategy,
+  roleBindingStrategy,
+  roleStrategy,
+];

@@ -30,7 +30,8 @@ export function validateName(rule: NameRule, name: string, prefix: boolean): str
 export function validateLabels(labels: unknown, field: string): FieldError[] {
   const errs: FieldError[] = [];
   if (labels === undefined || labels === null) return errs;
-  if (typeof labels !== 'object' || Array.isArray(labels)) return [fieldErr.typeInvalid(field, labels, 'must be a map')];
+  if (typeof labels !== 'object' || Array.isArray(labels))
+    return [fieldErr.typeInvalid(field, labels, 'must be a map')];
   for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
     for (const m of isQualifiedName(k)) errs.push(fieldErr.invalid(field, k, m));
     if (typeof v !== 'string') errs.push(fieldErr.typeInvalid(`${field}`, v, 'must be a string'));
@@ -42,7 +43,8 @@ export function validateLabels(labels: unknown, field: string): FieldError[] {
 export function validateAnnotations(ann: unknown, field: string): FieldError[] {
   const errs: FieldError[] = [];
   if (ann === undefined || ann === null) return errs;
-  if (typeof ann !== 'object' || Array.isArray(ann)) return [fieldErr.typeInvalid(field, ann, 'must be a map')];
+  if (typeof ann !== 'object' || Array.isArray(ann))
+    return [fieldErr.typeInvalid(field, ann, 'must be a map')];
   let total = 0;
   for (const [k, v] of Object.entries(ann as Record<string, unknown>)) {
     for (const m of isQualifiedName(k.toLowerCase())) errs.push(fieldErr.invalid(field, k, m));
@@ -58,14 +60,17 @@ export function validateObjectMeta(obj: KObject, namespaced: boolean, rule: Name
   if (!m.name && !m.generateName) {
     errs.push(fieldErr.required('metadata.name', 'name or generateName is required'));
   } else if (m.name) {
-    for (const msg of validateName(rule, m.name, false)) errs.push(fieldErr.invalid('metadata.name', m.name, msg));
+    for (const msg of validateName(rule, m.name, false))
+      errs.push(fieldErr.invalid('metadata.name', m.name, msg));
   } else if (m.generateName) {
     for (const msg of validateName(rule, m.generateName, true))
       errs.push(fieldErr.invalid('metadata.generateName', m.generateName, msg));
   }
   if (namespaced) {
     if (!m.namespace) errs.push(fieldErr.required('metadata.namespace', ''));
-    else for (const msg of isDNS1123Label(m.namespace)) errs.push(fieldErr.invalid('metadata.namespace', m.namespace, msg));
+    else
+      for (const msg of isDNS1123Label(m.namespace))
+        errs.push(fieldErr.invalid('metadata.namespace', m.namespace, msg));
   } else if (m.namespace) {
     errs.push(fieldErr.forbidden('metadata.namespace', 'not allowed on this type'));
   }
@@ -79,13 +84,20 @@ export function validateObjectMeta(obj: KObject, namespaced: boolean, rule: Name
   if (m.ownerReferences) {
     m.ownerReferences.forEach((r, i) => {
       const p = `metadata.ownerReferences[${i}]`;
-      if (!r.apiVersion) errs.push(fieldErr.invalid(`${p}.apiVersion`, r.apiVersion ?? '', 'version must not be empty'));
+      if (!r.apiVersion)
+        errs.push(fieldErr.invalid(`${p}.apiVersion`, r.apiVersion ?? '', 'version must not be empty'));
       if (!r.kind) errs.push(fieldErr.invalid(`${p}.kind`, r.kind ?? '', 'kind must not be empty'));
       if (!r.name) errs.push(fieldErr.invalid(`${p}.name`, r.name ?? '', 'name must not be empty'));
       if (!r.uid) errs.push(fieldErr.invalid(`${p}.uid`, r.uid ?? '', 'uid must not be empty'));
     });
     if (m.ownerReferences.filter((r) => r.controller).length > 1)
-      errs.push(fieldErr.invalid('metadata.ownerReferences', m.ownerReferences, 'Only one reference can have Controller set to true'));
+      errs.push(
+        fieldErr.invalid(
+          'metadata.ownerReferences',
+          m.ownerReferences,
+          'Only one reference can have Controller set to true',
+        ),
+      );
   }
   return errs;
 }

@@ -20,11 +20,18 @@ export function validateLabelSelector(sel: unknown, path: string): FieldError[] 
     switch (e.operator) {
       case 'In':
       case 'NotIn':
-        if (!e.values?.length) errs.push(fieldErr.required(`${p}.values`, 'must be specified when `operator` is \'In\' or \'NotIn\''));
+        if (!e.values?.length)
+          errs.push(fieldErr.required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
         break;
       case 'Exists':
       case 'DoesNotExist':
-        if (e.values?.length) errs.push(fieldErr.forbidden(`${p}.values`, 'may not be specified when `operator` is \'Exists\' or \'DoesNotExist\''));
+        if (e.values?.length)
+          errs.push(
+            fieldErr.forbidden(
+              `${p}.values`,
+              "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            ),
+          );
         break;
       default:
         errs.push(fieldErr.invalid(`${p}.operator`, e.operator, 'not a valid selector operator'));
@@ -65,7 +72,11 @@ export function goMapString(m: Record<string, string> | undefined): string {
 }
 
 /** Workload rule: a non-empty selector that selects the template's labels. */
-export function validateSelectorMatchesTemplate(sel: unknown, templateLabels: Record<string, string> | undefined, path: string): FieldError[] {
+export function validateSelectorMatchesTemplate(
+  sel: unknown,
+  templateLabels: Record<string, string> | undefined,
+  path: string,
+): FieldError[] {
   if (!isPlainObject(sel)) return [fieldErr.required(`${path}.selector`, '')];
   const s = sel as Sel;
   const empty = Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0;
@@ -73,7 +84,11 @@ export function validateSelectorMatchesTemplate(sel: unknown, templateLabels: Re
   if (!selectorMatches(sel, templateLabels))
     return [
       {
-        ...fieldErr.invalid(`${path}.template.metadata.labels`, templateLabels ?? {}, '`selector` does not match template `labels`'),
+        ...fieldErr.invalid(
+          `${path}.template.metadata.labels`,
+          templateLabels ?? {},
+          '`selector` does not match template `labels`',
+        ),
         valueString: goMapString(templateLabels),
       },
     ];
