@@ -480,6 +480,8 @@ export class GenericRegistry {
       };
       if (Array.isArray(finals) && finals.length) spec.finalizers = finals;
       else delete spec.finalizers;
+    } else if (opts.subresource === 'binding') {
+      // pods/binding: the handler set spec.nodeName, annotations and the PodScheduled condition.
     } else if (opts.subresource === 'status') {
       // Only status may change: everything else comes from the old object.
       for (const k of Object.keys(obj))
@@ -506,9 +508,11 @@ export class GenericRegistry {
         ...validateObjectMetaUpdate(obj, old),
         ...(opts.subresource === 'status'
           ? (st.validateStatusUpdate?.(obj, old, ctx) ?? [])
-          : opts.subresource === 'finalize'
-            ? (st.validateFinalize?.(obj) ?? [])
-            : [...(st.validate?.(obj, ctx) ?? []), ...(st.validateUpdate?.(obj, old, ctx) ?? [])]),
+          : opts.subresource === 'binding'
+            ? []
+            : opts.subresource === 'finalize'
+              ? (st.validateFinalize?.(obj) ?? [])
+              : [...(st.validate?.(obj, ctx) ?? []), ...(st.validateUpdate?.(obj, old, ctx) ?? [])]),
       ];
       if (errs.length) throw this.invalid(s, name, errs);
       this.runValidate('UPDATE', s, obj, old, ctx);

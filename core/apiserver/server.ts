@@ -27,6 +27,8 @@ import { parseRequestInfo, type RequestInfo } from './request-info.ts';
 import { ResourceHandlers, type FieldValidator, type Patcher } from './resource-handlers.ts';
 import { ResourceTable } from './resources.ts';
 import type { ProtobufDecoder } from './body.ts';
+import { podBindingHandler } from './subresources/pod-binding.ts';
+import { podEvictionHandler } from './subresources/pod-eviction.ts';
 
 export interface VersionInfo {
   major: string;
@@ -77,6 +79,8 @@ export class ApiServer {
       patcher: opts.patcher,
       fieldValidator: opts.fieldValidator,
     });
+    this.handlers.extraSubresources.set('/pods/binding', podBindingHandler(this.registry, opts.protobuf));
+    this.handlers.extraSubresources.set('/pods/eviction', podEvictionHandler(this.registry, opts.protobuf));
   }
 
   /** A request context for in-process callers (controllers) acting as `user`. */
