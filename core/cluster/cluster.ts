@@ -18,6 +18,7 @@ import { loadOrCreatePki } from '../pki/store.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
 import { bootstrapObjects } from './bootstrap.ts';
 import { clusterFiles } from './paths.ts';
+import { TokenFileAuthenticator } from '../auth/token-file.ts';
 import { acquire, release } from './lock.ts';
 import { serviceAllocation } from '../apiserver/admission/service-allocation.ts';
 import { createFieldManager, createPatcher } from '../apiserver/patcher.ts';
@@ -101,7 +102,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       store: st,
       strategies,
       tls: { key: pki.serving.keyPem, cert: pki.serving.certPem, ca: pki.ca.certPem },
-      authenticator: new Authenticator([]),
+      authenticator: new Authenticator([new TokenFileAuthenticator(files.tokens)]),
       authorizer,
       version: KUBERNETES_VERSION,
       protobuf: protobufDecoder,

@@ -24,6 +24,8 @@ export interface ClusterFiles {
   kubeconfig: string;
   pidFile: string;
   config: string;
+  /** Static bearer tokens (kube-apiserver --token-auth-file format), optional. */
+  tokens: string;
 }
 
 export function clusterFiles(dir: string): ClusterFiles {
@@ -33,5 +35,6 @@ export function clusterFiles(dir: string): ClusterFiles {
     kubeconfig: join(dir, 'kubeconfig'),
     pidFile: join(dir, 'berth.pid'),
     config: join(dir, 'cluster.json'),
+    tokens: join(dir, 'tokens.csv'),
   };
 }
