@@ -3,7 +3,13 @@ import type { KObject } from '../api/object.ts';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1';
 import type { ResourceInfo, ScaleAccess, TableColumn, Verb } from './types.ts';
 import { ALL_VERBS } from './types.ts';
-import { podSpecContainersSummary } from './core/pod-spec.ts';
+import {
+  podSpecContainersSummary,
+  validatePodTemplateSpec,
+  validateTemplateRestartAlways,
+} from './core/pod-spec.ts';
+import type { FieldError } from '../api/field-errors.ts';
+import { validateLabelSelector, validateSelectorMatchesTemplate } from './validation/selectors.ts';
 import { formatLabelSelector, nameColumn, ageColumn } from './printers.ts';
 
 export const containersColumn: TableColumn = {
@@ -70,3 +76,22 @@ export const replicasScale: ScaleAccess = {
     return s === '<none>' ? '' : s;
   },
 };
+
+/**
+ * The rules every controller of long-running pods shares: a valid selector that selects the template's
+ * labels, a valid pod template, and restartPolicy Always.
+ */
+export function validateWorkloadTemplate(o: KObject): FieldError[] {
+  const s = spec(o);
+  const tpl = s['template'] as PodTemplateSpec | undefined;
+  return [
+    ...validateLabelSelector(s['selector'], 'spec.selector'),
+    ...validateSelectorMatchesTemplate(
+      s['selector'],
+      tpl?.metadata?.labels as Record<string, string> | undefined,
+      'spec',
+    ),
+    ...validatePodTemplateSpec(tpl, 'spec.template'),
+    ...validateTemplateRestartAlways(tpl, 'spec.template'),
+  ];
+}

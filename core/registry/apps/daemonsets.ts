@@ -2,12 +2,7 @@
 import type { KObject } from '../../api/object.ts';
 import { type FieldError, fieldErr, immutable } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import {
-  defaultPodTemplateSpec,
-  validatePodTemplateSpec,
-  validateTemplateRestartAlways,
-} from '../core/pod-spec.ts';
-import { validateLabelSelector, validateSelectorMatchesTemplate } from '../validation/selectors.ts';
+import { defaultPodTemplateSpec } from '../core/pod-spec.ts';
 import { age, formatMapSelector } from '../printers.ts';
 import {
   ageColumn,
@@ -21,11 +16,10 @@ import {
   spec,
   status,
   templateOf,
+  validateWorkloadTemplate,
   wideCells,
 } from '../workload.ts';
 import { isZeroIntOrPercent, validateIntOrPercent, validateNonNegative } from './common.ts';
-
-type Tpl = { metadata?: { labels?: Record<string, string> } } | undefined;
 
 export const daemonSetStrategy: Strategy = {
   info: info('apps', 'v1', 'daemonsets', 'daemonset', 'DaemonSet', true, {
@@ -52,10 +46,7 @@ export const daemonSetStrategy: Strategy = {
   validate(obj) {
     const s = spec(obj);
     const errs: FieldError[] = [
-      ...validateLabelSelector(s['selector'], 'spec.selector'),
-      ...validateSelectorMatchesTemplate(s['selector'], (s['template'] as Tpl)?.metadata?.labels, 'spec'),
-      ...validatePodTemplateSpec(s['template'] as never, 'spec.template'),
-      ...validateTemplateRestartAlways(s['template'] as never, 'spec.template'),
+      ...validateWorkloadTemplate(obj),
       ...validateNonNegative(s['minReadySeconds'], 'spec.minReadySeconds'),
     ];
     const us = (s['updateStrategy'] ?? {}) as {

@@ -3,12 +3,7 @@ import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { KObject } from '../../api/object.ts';
 import { type FieldError, fieldErr, immutable } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import {
-  defaultPodTemplateSpec,
-  validatePodTemplateSpec,
-  validateTemplateRestartAlways,
-} from '../core/pod-spec.ts';
-import { validateLabelSelector, validateSelectorMatchesTemplate } from '../validation/selectors.ts';
+import { defaultPodTemplateSpec } from '../core/pod-spec.ts';
 import { age } from '../printers.ts';
 import {
   ageColumn,
@@ -22,6 +17,7 @@ import {
   selectorColumn,
   spec,
   status,
+  validateWorkloadTemplate,
   wideCells,
 } from '../workload.ts';
 import { validateIntOrPercent, validateNonNegative, isZeroIntOrPercent } from './common.ts';
@@ -57,14 +53,7 @@ export const deploymentStrategy: Strategy = {
     const s = spec(obj);
     const errs: FieldError[] = [
       ...validateNonNegative(s['replicas'], 'spec.replicas'),
-      ...validateLabelSelector(s['selector'], 'spec.selector'),
-      ...validateSelectorMatchesTemplate(
-        s['selector'],
-        (s['template'] as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels,
-        'spec',
-      ),
-      ...validatePodTemplateSpec(s['template'] as never, 'spec.template'),
-      ...validateTemplateRestartAlways(s['template'] as never, 'spec.template'),
+      ...validateWorkloadTemplate(obj),
       ...validateNonNegative(s['minReadySeconds'], 'spec.minReadySeconds'),
       ...validateNonNegative(s['revisionHistoryLimit'], 'spec.revisionHistoryLimit'),
     ];

@@ -2,12 +2,7 @@
 import type { KObject } from '../../api/object.ts';
 import { type FieldError, immutable } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import {
-  defaultPodTemplateSpec,
-  validatePodTemplateSpec,
-  validateTemplateRestartAlways,
-} from '../core/pod-spec.ts';
-import { validateLabelSelector, validateSelectorMatchesTemplate } from '../validation/selectors.ts';
+import { defaultPodTemplateSpec } from '../core/pod-spec.ts';
 import { age } from '../printers.ts';
 import {
   ageColumn,
@@ -21,11 +16,10 @@ import {
   selectorColumn,
   spec,
   status,
+  validateWorkloadTemplate,
   wideCells,
 } from '../workload.ts';
 import { validateNonNegative } from './common.ts';
-
-type Tpl = { metadata?: { labels?: Record<string, string> } } | undefined;
 
 export const replicaSetStrategy: Strategy = {
   info: info('apps', 'v1', 'replicasets', 'replicaset', 'ReplicaSet', true, {
@@ -45,13 +39,8 @@ export const replicaSetStrategy: Strategy = {
     const errs: FieldError[] = [
       ...validateNonNegative(s['replicas'], 'spec.replicas'),
       ...validateNonNegative(s['minReadySeconds'], 'spec.minReadySeconds'),
-      ...validateLabelSelector(s['selector'], 'spec.selector'),
-      ...validateSelectorMatchesTemplate(s['selector'], (s['template'] as Tpl)?.metadata?.labels, 'spec'),
+      ...validateWorkloadTemplate(obj),
     ];
-    if (s['template'] !== undefined) {
-      errs.push(...validatePodTemplateSpec(s['template'] as never, 'spec.template'));
-      errs.push(...validateTemplateRestartAlways(s['template'] as never, 'spec.template'));
-    }
     return errs;
   },
   validateUpdate(obj, old) {

@@ -2,12 +2,7 @@
 import type { KObject } from '../../api/object.ts';
 import { type FieldError, fieldErr } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
-import {
-  defaultPodTemplateSpec,
-  validatePodTemplateSpec,
-  validateTemplateRestartAlways,
-} from '../core/pod-spec.ts';
-import { validateLabelSelector, validateSelectorMatchesTemplate } from '../validation/selectors.ts';
+import { defaultPodTemplateSpec } from '../core/pod-spec.ts';
 import { age } from '../printers.ts';
 import {
   ageColumn,
@@ -20,11 +15,11 @@ import {
   resetStatus,
   spec,
   status,
+  validateWorkloadTemplate,
   wideCells,
 } from '../workload.ts';
 import { validateNonNegative } from './common.ts';
 
-type Tpl = { metadata?: { labels?: Record<string, string> } } | undefined;
 const MUTABLE = new Set([
   'replicas',
   'ordinals',
@@ -74,10 +69,7 @@ export const statefulSetStrategy: Strategy = {
     const s = spec(obj);
     const errs: FieldError[] = [
       ...validateNonNegative(s['replicas'], 'spec.replicas'),
-      ...validateLabelSelector(s['selector'], 'spec.selector'),
-      ...validateSelectorMatchesTemplate(s['selector'], (s['template'] as Tpl)?.metadata?.labels, 'spec'),
-      ...validatePodTemplateSpec(s['template'] as never, 'spec.template'),
-      ...validateTemplateRestartAlways(s['template'] as never, 'spec.template'),
+      ...validateWorkloadTemplate(obj),
     ];
     const pmp = s['podManagementPolicy'];
     if (pmp !== 'OrderedReady' && pmp !== 'Parallel')

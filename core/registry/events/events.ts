@@ -10,51 +10,44 @@ import { info } from '../workload.ts';
 
 type Obj = Record<string, unknown>;
 
-function move(from: Obj, to: Obj, a: string, b: string): void {
-  if (from[a] !== undefined) to[b] = from[a];
+/** events.k8s.io/v1 field ↔ core/v1 field (the rest of the objects is the same). */
+const FIELDS: readonly [string, string][] = [
+  ['note', 'message'],
+  ['regarding', 'involvedObject'],
+  ['related', 'related'],
+  ['reason', 'reason'],
+  ['type', 'type'],
+  ['action', 'action'],
+  ['eventTime', 'eventTime'],
+  ['series', 'series'],
+  ['reportingController', 'reportingComponent'],
+  ['reportingInstance', 'reportingInstance'],
+  ['deprecatedSource', 'source'],
+  ['deprecatedFirstTimestamp', 'firstTimestamp'],
+  ['deprecatedLastTimestamp', 'lastTimestamp'],
+  ['deprecatedCount', 'count'],
+];
+
+function convert(o: KObject, apiVersion: string, toCore: boolean): Obj {
+  const src = o as Obj;
+  const out: Obj = { apiVersion, kind: 'Event', metadata: deepCopy(o.metadata) };
+  for (const [v1, core] of FIELDS) {
+    const [from, to] = toCore ? [v1, core] : [core, v1];
+    if (src[from] !== undefined) out[to] = src[from];
+  }
+  return out;
 }
 
 /** events.k8s.io/v1 → core/v1 (storage). */
 export function eventsV1ToCore(o: KObject): KObject {
-  const e = o as Obj;
-  const out: Obj = { apiVersion: 'v1', kind: 'Event', metadata: deepCopy(o.metadata) };
-  move(e, out, 'note', 'message');
-  move(e, out, 'regarding', 'involvedObject');
-  move(e, out, 'related', 'related');
-  move(e, out, 'reason', 'reason');
-  move(e, out, 'type', 'type');
-  move(e, out, 'action', 'action');
-  move(e, out, 'eventTime', 'eventTime');
-  move(e, out, 'series', 'series');
-  move(e, out, 'reportingController', 'reportingComponent');
-  move(e, out, 'reportingInstance', 'reportingInstance');
-  move(e, out, 'deprecatedSource', 'source');
-  move(e, out, 'deprecatedFirstTimestamp', 'firstTimestamp');
-  move(e, out, 'deprecatedLastTimestamp', 'lastTimestamp');
-  move(e, out, 'deprecatedCount', 'count');
+  const out = convert(o, 'v1', true);
   out['involvedObject'] ??= {};
   return out as KObject;
 }
 
 /** core/v1 (storage) → events.k8s.io/v1. */
 export function coreToEventsV1(o: KObject): KObject {
-  const e = o as Obj;
-  const out: Obj = { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: deepCopy(o.metadata) };
-  move(e, out, 'message', 'note');
-  move(e, out, 'involvedObject', 'regarding');
-  move(e, out, 'related', 'related');
-  move(e, out, 'reason', 'reason');
-  move(e, out, 'type', 'type');
-  move(e, out, 'action', 'action');
-  move(e, out, 'eventTime', 'eventTime');
-  move(e, out, 'series', 'series');
-  move(e, out, 'reportingComponent', 'reportingController');
-  move(e, out, 'reportingInstance', 'reportingInstance');
-  move(e, out, 'source', 'deprecatedSource');
-  move(e, out, 'firstTimestamp', 'deprecatedFirstTimestamp');
-  move(e, out, 'lastTimestamp', 'deprecatedLastTimestamp');
-  move(e, out, 'count', 'deprecatedCount');
-  return out as KObject;
+  return convert(o, 'events.k8s.io/v1', false) as KObject;
 }
 
 export const eventsV1Strategy: Strategy = {
