@@ -123,6 +123,23 @@ export class InProcessClient {
       }));
   }
 
+  /** The resource serving a kind of an apiVersion (e.g. "apps/v1", "Deployment"), if served. */
+  resourceFor(apiVersion: string, kind: string): ResourceRef | undefined {
+    const [group, version] = apiVersion.includes('/')
+      ? (apiVersion.split('/') as [string, string])
+      : ['', apiVersion];
+    const s =
+      this.server.table.all.find(
+        (x) =>
+          x.strategy.info.group === group &&
+          x.strategy.info.version === version &&
+          x.strategy.info.kind === kind,
+      ) ?? this.server.table.byKind(group, kind);
+    return s
+      ? { group: s.strategy.info.group, version: s.strategy.info.version, resource: s.strategy.info.resource }
+      : undefined;
+  }
+
   isNamespaced(r: ResourceRef): boolean {
     return this.served(r).strategy.info.namespaced;
   }

@@ -9,6 +9,7 @@ import { AuthorizerChain, PublicInfoAuthorizer, SuperuserAuthorizer } from '../a
 import { namespaceLifecycle } from '../apiserver/admission/namespace-lifecycle.ts';
 import { InProcessClient } from '../client/in-process.ts';
 import { NamespaceController } from '../controllers/namespace.ts';
+import { GarbageCollector } from '../controllers/garbage-collector.ts';
 import { openStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { allStrategies } from '../registry/index.ts';
@@ -147,6 +148,8 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     nsController.start();
     const saController = new ServiceAccountController(controllers, pki.ca.certPem);
     saController.start();
+    const gc = new GarbageCollector(controllers);
+    gc.start();
     ready = true;
 
     return {
@@ -158,6 +161,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       async stop() {
         nsController.stop();
         saController.stop();
+        gc.stop();
         await s.close();
         st.close();
         release(files.pidFile);
