@@ -100,7 +100,7 @@ export class GarbageCollector {
     this.queue.clear();
     const retry: string[] = [];
     for (const uid of items) {
-      let done = false;
+      let done: boolean;
       try {
         done = this.process(uid);
       } catch {
