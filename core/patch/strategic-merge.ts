@@ -1,19 +1,50 @@
 /**
- * Strategic Merge Patch for the built-in kinds (k8s.io/apimachinery/pkg/util/strategicpatch semantics):
- * maps merge, lists with a patch merge key merge element by element, primitive lists with strategy merge
- * are unions, other lists are replaced; the directives `$patch: replace|delete|merge`,
- * `$setElementOrder/<field>`, `$deleteFromPrimitiveList/<field>` and `$retainKeys` are honoured.
+ * Strategic Merge Patch for the built-in kinds, with the semantics of k8s.io/apimachinery
+ * pkg/util/strategicpatch (StrategicMergeMapPatch with MergeParallelList and IgnoreUnmatchedNulls):
+ *
+ * - maps merge key by key; `null` deletes; a value of another type replaces;
+ * - lists whose field has patchStrategy merge are merged: lists of maps by the patch merge key, primitive
+ *   lists as ordered sets; all other lists are replaced whole;
+ * - `$patch: replace` (map or list element) replaces, `$patch: delete` deletes (a map becomes `{}`; a list
+ *   element is removed by key); `$patch: merge` and unknown directives are errors, as upstream;
+ * - `$setElementOrder/<list>` orders the merged list, `$deleteFromPrimitiveList/<list>` removes values,
+ *   `$retainKeys` clears the keys of the original map it does not name;
+ * - element order of merged lists: patch items in patch order, server-only items interleaved by their
+ *   original position (upstream normalizeElementOrder / mergeSortedSlice).
+ *
+ * Errors map as apiserver interpretStrategicMergePatchError does: malformed directives → 400, lists of
+ * lists → 422, anything else (e.g. a missing merge key) → the raw error, which the apiserver sends as a 500.
+ * Directives and nulls never leak into the stored object (upstream would drop them when decoding into
+ * the typed struct).
  */
-import { deepCopy, isPlainObject } from '../api/object.ts';
 import { errors, StatusError } from '../api/status.ts';
-import { listFacts, type ListFacts } from './merge-keys.ts';
-import { fieldOf, itemsOf, rootFor, type SchemaPos } from './schema.ts';
+import { isBuiltinKind, schemaFor, type FieldSchema, type SchemaNode } from './merge-keys.ts';
+import {
+  assertDepth,
+  clone,
+  copyObj,
+  genericUnprocessable,
+  goFmt,
+  goType,
+  has,
+  isObj,
+  jsonKind,
+  own,
+  put,
+  rawError,
+  type Obj,
+} from './util.ts';
 
-const DELETE = Symbol('delete');
-type Obj = Record<string, unknown>;
+const DIRECTIVE = '$patch';
+const RETAIN_KEYS = '$retainKeys';
+const SET_ORDER = '$setElementOrder';
+const DELETE_FROM = '$deleteFromPrimitiveList';
 
-const SET_ORDER = '$setElementOrder/';
-const DELETE_FROM = '$deleteFromPrimitiveList/';
+/** Errors of the merge, classified as the apiserver classifies them. */
+const BAD_PRIMITIVE_LIST = 'invalid patch format of primitive list';
+const BAD_RETAIN_KEYS = 'invalid patch format of retainKeys';
+const BAD_SET_ORDER = 'invalid patch format of setElementOrder list';
+const NO_LIST_OF_LISTS = 'lists of lists are not supported';
 
 export function strategicMergePatch(
   original: unknown,
@@ -21,155 +52,387 @@ export function strategicMergePatch(
   apiVersion: string,
   kind: string,
 ): unknown {
-  if (!isPlainObject(patch))
-    throw errors.badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
-  const out = mergeMap(isPlainObject(original) ? deepCopy(original) : {}, patch, rootFor(apiVersion, kind));
-  return out === DELETE ? {} : out;
+  if (patch === null) return isObj(original) ? clone(original) : {};
+  if (!isObj(patch))
+    throw errors.badRequest(
+      `json: cannot unmarshal ${jsonKind(patch)} into Go value of type map[string]interface {}`,
+    );
+  assertDepth(patch);
+  assertDepth(original);
+  return mergeMap(isObj(original) ? clone(original) : {}, clone(patch), schemaFor(apiVersion, kind));
 }
 
-/** Whether a kind supports strategic merge patch: every built-in kind does. */
+/** Every kind built into Kubernetes supports strategic merge patch; custom resources do not. */
 export function supportsStrategicMerge(apiVersion: string, kind: string): boolean {
-  return rootFor(apiVersion, kind).node !== undefined;
+  return isBuiltinKind(apiVersion, kind);
 }
 
-function unprocessable(message: string): StatusError {
-  return new StatusError(422, 'Invalid', message, { causes: [{ message }] });
+function badRequest(message: string): StatusError {
+  return errors.badRequest(message);
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+function noMergeKey(m: Obj, key: string): StatusError {
+  return rawError(`map: ${goFmt(m)} does not contain declared merge key: ${key}`);
 }
 
-function mergeMap(orig: Obj, patch: Obj, pos: SchemaPos): Obj | typeof DELETE {
-  const directive = patch['$patch'];
-  if (directive !== undefined) {
-    if (directive === 'delete') return DELETE;
-    if (directive === 'replace') {
-      const rest: Obj = {};
-      for (const [k, v] of Object.entries(patch)) if (k !== '$patch') rest[k] = v;
-      const clean = mergeMap({}, rest, pos);
-      return clean;
+function badArgType(expected: string, actual: unknown): StatusError {
+  return rawError(`expected a ${expected}, but received a ${goType(actual)}`);
+}
+
+/** The part of a directive key after "<prefix>/" (upstream extractKey). */
+function extractKey(key: string, prefix: string, err: string): string {
+  const i = key.indexOf('/');
+  if (i < 0 || key.slice(0, i) !== prefix) throw badRequest(err);
+  return key.slice(i + 1);
+}
+
+function isMergeList(fs: FieldSchema): boolean {
+  return fs.list?.patchStrategy !== undefined;
+}
+
+/** Merge a patch map into an original map (both owned by the caller; `original` is mutated). */
+function mergeMap(original: Obj, patch: Obj, schema: SchemaNode): Obj {
+  if (has(patch, DIRECTIVE)) {
+    const d = patch[DIRECTIVE];
+    if (d === 'replace') {
+      const rest = copyObj(patch);
+      delete rest[DIRECTIVE];
+      return mergeMap({}, rest, schema);
     }
-    if (directive !== 'merge') throw errors.badRequest(`Unknown patch type: ${String(directive)}`);
+    if (d === 'delete') return {};
+    throw rawError(`unknown patch type: ${goFmt(d)} in map: ${goFmt(patch)}`);
   }
-  const result: Obj = { ...orig };
-  if ('$retainKeys' in patch) {
-    const keep = patch['$retainKeys'];
-    if (!Array.isArray(keep) || keep.some((k) => typeof k !== 'string'))
-      throw errors.badRequest('invalid patch: the value of $retainKeys must be a list of strings');
-    for (const k of Object.keys(patch))
-      if (!k.startsWith('$') && !keep.includes(k) && patch[k] !== null)
-        throw unprocessable('The patch content is not match the value of retainKeys');
-    for (const k of Object.keys(result)) if (!keep.includes(k)) delete result[k];
-  }
-  for (const [key, value] of Object.entries(patch)) {
-    if (key === '$patch' || key === '$retainKeys' || key.startsWith(SET_ORDER)) continue;
-    if (key.startsWith(DELETE_FROM)) {
-      const field = key.slice(DELETE_FROM.length);
-      if (!Array.isArray(value))
-        throw errors.badRequest('invalid patch: $deleteFromPrimitiveList must be a list');
-      const cur = result[field];
-      if (Array.isArray(cur)) result[field] = cur.filter((x) => !value.some((d) => sameValue(d, x)));
+
+  applyRetainKeys(original, patch);
+  mergeOrderedLists(original, patch, schema);
+
+  for (const key of Object.keys(patch)) {
+    const patchV = patch[key];
+    let k = key;
+    let isDeleteList = false;
+    if (key.startsWith(`${DELETE_FROM}/`) || key === DELETE_FROM) {
+      k = extractKey(key, DELETE_FROM, BAD_PRIMITIVE_LIST);
+      isDeleteList = true;
+    } else if (key.startsWith('$')) {
+      // Not a field of any built-in type: upstream keeps it in the map and the typed decode drops it.
       continue;
     }
-    if (value === null) {
-      delete result[key];
+    if (patchV === null) {
+      if (!isDeleteList) delete original[k];
       continue;
     }
-    const child = fieldOf(pos, key);
-    const cur = result[key];
-    if (isPlainObject(value)) {
-      const merged = mergeMap(isPlainObject(cur) ? cur : {}, value, child);
-      if (merged === DELETE) delete result[key];
-      else result[key] = merged;
-    } else if (Array.isArray(value)) {
-      result[key] = mergeList(Array.isArray(cur) ? cur : [], value, listFacts(pos.def, key), itemsOf(child));
+    const fs = schema.field(k);
+    if (!has(original, k)) {
+      if (!isDeleteList) put(original, k, cleanValue(patchV, fs));
+      continue;
+    }
+    const origV = original[k];
+    if (goType(origV) !== goType(patchV) && !(typeof origV === 'number' && typeof patchV === 'number')) {
+      if (!isDeleteList) put(original, k, cleanValue(patchV, fs));
+      continue;
+    }
+    if (isObj(origV) && isObj(patchV)) {
+      if (isDeleteList) continue;
+      put(
+        original,
+        k,
+        fs.patchStrategy === 'replace' ? cleanValue(patchV, fs) : mergeMap(origV, patchV, fs.schema),
+      );
+    } else if (Array.isArray(origV) && Array.isArray(patchV)) {
+      put(original, k, mergeSliceHandler(origV, patchV, fs, isDeleteList));
+    } else if (!isDeleteList) {
+      put(original, k, patchV);
+    }
+  }
+  return original;
+}
+
+/** `$retainKeys`: every non-null patch field must be listed; original keys not listed are dropped. */
+function applyRetainKeys(original: Obj, patch: Obj): void {
+  if (!has(patch, RETAIN_KEYS)) return;
+  const list = patch[RETAIN_KEYS];
+  delete patch[RETAIN_KEYS];
+  if (!Array.isArray(list)) throw badRequest(BAD_RETAIN_KEYS);
+  const keep = new Set(list.filter((x): x is string => typeof x === 'string'));
+  for (const k of Object.keys(patch)) {
+    if (patch[k] === null || k.startsWith(`${DELETE_FROM}/`) || k.startsWith(`${SET_ORDER}/`)) continue;
+    if (!keep.has(k)) throw badRequest(BAD_RETAIN_KEYS);
+  }
+  for (const k of Object.keys(original)) if (!keep.has(k)) delete original[k];
+}
+
+/** `$setElementOrder/<field>`: merge that list now and put it in the requested order. */
+function mergeOrderedLists(original: Obj, patch: Obj, schema: SchemaNode): void {
+  for (const key of Object.keys(patch)) {
+    if (!key.startsWith(`${SET_ORDER}/`) && key !== SET_ORDER) continue;
+    const order = patch[key];
+    delete patch[key];
+    if (!Array.isArray(order)) throw badArgType('[]interface {}', order);
+    const field = extractKey(key, SET_ORDER, BAD_SET_ORDER);
+    const foundOriginal = has(original, field);
+    const foundPatch = has(patch, field);
+    const origList = foundOriginal ? original[field] : undefined;
+    const patchList = foundPatch ? patch[field] : undefined;
+    if (foundOriginal && !Array.isArray(origList)) throw badArgType('[]interface {}', origList);
+    if (foundPatch && !Array.isArray(patchList)) throw badArgType('[]interface {}', patchList);
+    const fs = schema.field(field);
+    const mergeKey = fs.list?.patchMergeKey ?? '';
+    validateWithOrder((patchList as unknown[] | undefined) ?? [], order, mergeKey);
+
+    let merged: unknown[];
+    if (foundOriginal && foundPatch) {
+      merged = mergeSliceHandler(origList as unknown[], patchList as unknown[], fs, false);
+    } else if (foundPatch) {
+      merged = cleanList(patchList as unknown[], fs);
+    } else if (foundOriginal) {
+      merged = origList as unknown[];
+    } else continue;
+
+    const kind = elementKind(
+      (origList as unknown[] | undefined) ?? [],
+      (patchList as unknown[] | undefined) ?? [],
+    );
+    const [inOrder, serverOnly] = partition(merged, order, mergeKey, kind);
+    put(
+      original,
+      field,
+      normalizeElementOrder(
+        inOrder,
+        serverOnly,
+        order,
+        (origList as unknown[] | undefined) ?? [],
+        mergeKey,
+        kind,
+      ),
+    );
+    delete patch[field];
+  }
+}
+
+/** The patch list's items (deletions aside) must appear in the $setElementOrder list, in the same order. */
+function validateWithOrder(patchList: unknown[], order: unknown[], mergeKey: string): void {
+  if (order.length === 0 || patchList.length === 0) return;
+  const nonDelete = mergeKey
+    ? patchList.filter((v) => {
+        if (!isObj(v)) throw badArgType('map[string]interface {}', v);
+        return own(v, DIRECTIVE) !== 'delete';
+      })
+    : patchList;
+  let p = 0;
+  let s = 0;
+  while (p < nonDelete.length && s < order.length) {
+    const item = nonDelete[p];
+    if (isObj(item) && has(item, DIRECTIVE)) {
+      p++;
+      continue;
+    }
+    if (keyEqual(item, order[s], mergeKey)) p++;
+    s++;
+  }
+  if (p < nonDelete.length && s >= order.length)
+    throw rawError(
+      `The order in patch list:\n${goFmt(patchList)}\n doesn't match ${SET_ORDER} list:\n${goFmt(order)}\n`,
+    );
+}
+
+function keyEqual(a: unknown, b: unknown, mergeKey: string): boolean {
+  if (!mergeKey) return scalarEqual(a, b);
+  if (!isObj(a)) throw badArgType('map[string]interface {}', a);
+  if (!isObj(b)) throw badArgType('map[string]interface {}', b);
+  if (!has(a, mergeKey)) throw noMergeKey(a, mergeKey);
+  if (!has(b, mergeKey)) throw noMergeKey(b, mergeKey);
+  return scalarEqual(a[mergeKey], b[mergeKey]);
+}
+
+/** Go's interface{} == for decoded JSON scalars (maps and lists never compare equal here). */
+function scalarEqual(a: unknown, b: unknown): boolean {
+  return a === b && (typeof a !== 'object' || a === null);
+}
+
+type ElemKind = 'map' | 'scalar';
+
+/** upstream sliceElementType: all elements of the same type, and no lists of lists. */
+function elementKind(...lists: unknown[][]): ElemKind {
+  let first: string | undefined;
+  for (const l of lists)
+    for (const v of l) {
+      const t = typeof v === 'number' ? 'number' : goType(v);
+      if (first === undefined) {
+        first = t;
+        if (Array.isArray(v)) throw genericUnprocessable422(NO_LIST_OF_LISTS);
+      } else if (first !== t) {
+        throw rawError(`list element types are not identical: ${goFmt(lists)}`);
+      }
+    }
+  if (first === undefined) throw rawError('no elements in any of the given slices');
+  return first === 'map[string]interface {}' ? 'map' : 'scalar';
+}
+
+function genericUnprocessable422(_detail: string): StatusError {
+  return genericUnprocessable();
+}
+
+function mergeSliceHandler(
+  orig: unknown[],
+  patch: unknown[],
+  fs: FieldSchema,
+  isDeleteList: boolean,
+): unknown[] {
+  if (isMergeList(fs) || isDeleteList) {
+    return mergeSlice(orig, patch, fs, isDeleteList);
+  }
+  return cleanList(patch, fs);
+}
+
+function mergeSlice(
+  original: unknown[],
+  patch: unknown[],
+  fs: FieldSchema,
+  isDeleteList: boolean,
+): unknown[] {
+  if (original.length === 0 && patch.length === 0) return original;
+  const kind = elementKind(original, patch);
+  const mergeKey = fs.list?.patchMergeKey ?? '';
+  let merged: unknown[];
+  let orig = original;
+  let patchItems = patch;
+  if (kind === 'scalar') {
+    if (isDeleteList) return orig.filter((x) => !patch.some((d) => scalarEqual(d, x)));
+    merged = dedupe([...orig, ...patch]);
+  } else {
+    if (!mergeKey) throw rawError(`cannot merge lists without merge key for ${fs.schema.name || 'type map'}`);
+    [orig, patchItems] = withSpecialElements(orig, patch as Obj[], mergeKey);
+    merged = withoutSpecialElements([...orig], patchItems as Obj[], mergeKey, fs);
+  }
+  const [inPatch, serverOnly] = partition(merged, patchItems, mergeKey, kind);
+  return normalizeElementOrder(inPatch, serverOnly, patchItems, orig, mergeKey, kind);
+}
+
+function dedupe(list: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const v of list) if (!out.some((x) => scalarEqual(x, v))) out.push(v);
+  return out;
+}
+
+/** `$patch` elements: delete by key, or replace the whole list with the patch's other elements. */
+function withSpecialElements(orig: unknown[], patch: Obj[], mergeKey: string): [unknown[], Obj[]] {
+  const plain: Obj[] = [];
+  let replace = false;
+  let out = orig;
+  for (const v of patch) {
+    if (!has(v, DIRECTIVE)) {
+      plain.push(v);
+      continue;
+    }
+    const d = v[DIRECTIVE];
+    if (d === 'delete') {
+      if (!has(v, mergeKey)) throw noMergeKey(v, mergeKey);
+      const key = v[mergeKey];
+      out = out.filter((o) => {
+        if (!isObj(o)) throw rawError(`value for key ${out.indexOf(o)} is not a map.`);
+        return !(has(o, mergeKey) && scalarEqual(o[mergeKey], key));
+      });
+    } else if (d === 'replace') {
+      replace = true;
+    } else if (d === 'merge') {
+      throw rawError('merging lists cannot yet be specified in the patch');
     } else {
-      result[key] = value;
+      throw rawError(`unknown patch type: ${goFmt(d)} in map: ${goFmt(v)}`);
     }
   }
-  for (const [key, order] of Object.entries(patch)) {
-    if (!key.startsWith(SET_ORDER)) continue;
-    const field = key.slice(SET_ORDER.length);
-    if (!Array.isArray(order)) throw errors.badRequest('invalid patch: $setElementOrder must be a list');
-    const cur = result[field];
-    if (Array.isArray(cur)) result[field] = applyOrder(cur, order, listFacts(pos.def, field));
-  }
-  return result;
+  return replace ? [plain, []] : [out, plain];
 }
 
-function stripDirectivesFromList(list: unknown[], item: SchemaPos): unknown[] {
+function withoutSpecialElements(orig: unknown[], patch: Obj[], mergeKey: string, fs: FieldSchema): unknown[] {
+  for (const v of patch) {
+    if (!has(v, mergeKey)) throw noMergeKey(v, mergeKey);
+    const key = v[mergeKey];
+    const i = orig.findIndex((o) => isObj(o) && has(o, mergeKey) && scalarEqual(o[mergeKey], key));
+    if (i >= 0) orig[i] = mergeMap(orig[i] as Obj, v, fs.schema);
+    else orig.push(mergeMap({}, v, fs.schema));
+  }
+  return orig;
+}
+
+function partition(list: unknown[], by: unknown[], mergeKey: string, kind: ElemKind): [unknown[], unknown[]] {
+  const inList: unknown[] = [];
+  const rest: unknown[] = [];
+  for (const v of list) {
+    let found: boolean;
+    if (kind === 'map' && mergeKey) {
+      if (!isObj(v)) throw badArgType('map[string]interface {}', v);
+      if (!has(v, mergeKey)) throw noMergeKey(v, mergeKey);
+      found = by.some((b) => isObj(b) && has(b, mergeKey) && scalarEqual(b[mergeKey], v[mergeKey]));
+    } else {
+      found = by.some((b) => scalarEqual(b, v));
+    }
+    (found ? inList : rest).push(v);
+  }
+  return [inList, rest];
+}
+
+function indexIn(list: unknown[], v: unknown, mergeKey: string, kind: ElemKind): number {
+  const val = (x: unknown): unknown => (kind === 'map' ? (isObj(x) ? own(x, mergeKey) : undefined) : x);
+  const want = val(v);
+  return list.findIndex((x) => scalarEqual(val(x), want) && want !== undefined);
+}
+
+/** Stable sort by position in `order`; items not in it keep their relative place at the end. */
+function sortByOrder(items: unknown[], order: unknown[], mergeKey: string, kind: ElemKind): unknown[] {
+  if (kind === 'map') {
+    for (const l of [items, order])
+      for (const it of l) {
+        if (!isObj(it)) throw badArgType('map[string]interface {}', it);
+        if (!has(it, mergeKey)) throw noMergeKey(it, mergeKey);
+      }
+  }
+  return items
+    .map((x, i) => ({ x, i, r: indexIn(order, x, mergeKey, kind) }))
+    .sort((a, b) => (a.r < 0 || b.r < 0 ? (a.r < 0 ? 1 : 0) - (b.r < 0 ? 1 : 0) || a.i - b.i : a.r - b.r))
+    .map((e) => e.x);
+}
+
+/** upstream normalizeElementOrder + mergeSortedSlice: interleave server-only items by the server order. */
+function normalizeElementOrder(
+  patchItems: unknown[],
+  serverOnly: unknown[],
+  patchOrder: unknown[],
+  serverOrder: unknown[],
+  mergeKey: string,
+  kind: ElemKind,
+): unknown[] {
+  const right = sortByOrder(patchItems, patchOrder, mergeKey, kind);
+  const left = sortByOrder(serverOnly, serverOrder, mergeKey, kind);
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    if (i >= left.length) out.push(right[j++]);
+    else if (j >= right.length) out.push(left[i++]);
+    else {
+      const li = indexIn(serverOrder, left[i], mergeKey, kind);
+      const ri = indexIn(serverOrder, right[j], mergeKey, kind);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
+      else out.push(right[j++]);
+    }
+  }
+  return out;
+}
+
+/** A value the patch adds where the original has none: directives processed, nulls dropped. */
+function cleanValue(v: unknown, fs: FieldSchema): unknown {
+  if (isObj(v)) return mergeMap({}, v, fs.schema);
+  if (Array.isArray(v)) return cleanList(v, fs);
+  return v;
+}
+
+function cleanList(list: unknown[], fs: FieldSchema): unknown[] {
   const out: unknown[] = [];
   for (const el of list) {
-    if (isPlainObject(el)) {
-      if (el['$patch'] !== undefined && Object.keys(el).length === 1) continue;
-      const m = mergeMap({}, el, item);
-      if (m !== DELETE) out.push(m);
+    if (isObj(el)) {
+      if (has(el, DIRECTIVE)) continue;
+      out.push(mergeMap({}, el, fs.schema));
     } else out.push(el);
   }
   return out;
-}
-
-function mergeList(
-  orig: unknown[],
-  patch: unknown[],
-  facts: ListFacts | undefined,
-  item: SchemaPos,
-): unknown[] {
-  const replaceAll = patch.some(
-    (el) => isPlainObject(el) && el['$patch'] === 'replace' && Object.keys(el).length === 1,
-  );
-  if (!facts || !facts.strategy.includes('merge') || replaceAll) return stripDirectivesFromList(patch, item);
-  if (!facts.key) {
-    // A set of primitives: union, in order.
-    const out = [...orig];
-    for (const el of patch) {
-      if (isPlainObject(el)) throw errors.badRequest('invalid patch: a primitive list may not contain maps');
-      if (!out.some((x) => sameValue(x, el))) out.push(el);
-    }
-    return out;
-  }
-  const key = facts.key;
-  const out: unknown[] = orig.map((x) => x);
-  for (const el of patch) {
-    if (!isPlainObject(el))
-      throw errors.badRequest(`invalid patch: elements of a list merged by "${key}" must be maps`);
-    if (!(key in el)) {
-      throw errors.badRequest(`map: ${JSON.stringify(el)} does not contain declared merge key: ${key}`);
-    }
-    const idx = out.findIndex((o) => isPlainObject(o) && sameValue(o[key], el[key]));
-    if (el['$patch'] === 'delete') {
-      if (idx >= 0) out.splice(idx, 1);
-      continue;
-    }
-    const base = idx >= 0 && isPlainObject(out[idx]) && el['$patch'] !== 'replace' ? (out[idx] as Obj) : {};
-    const merged = mergeMap(base, el['$patch'] === 'replace' ? withoutDirective(el) : el, item);
-    if (merged === DELETE) {
-      if (idx >= 0) out.splice(idx, 1);
-    } else if (idx >= 0) out[idx] = merged;
-    else out.push(merged);
-  }
-  return out;
-}
-
-function withoutDirective(el: Obj): Obj {
-  const c = { ...el };
-  delete c['$patch'];
-  return c;
-}
-
-/** $setElementOrder: patch-ordered items in that order; server-only items keep their place after their predecessor. */
-function applyOrder(list: unknown[], order: unknown[], facts: ListFacts | undefined): unknown[] {
-  const key = facts?.key;
-  const ident = (x: unknown): string => JSON.stringify(key && isPlainObject(x) ? x[key] : x);
-  const rank = new Map<string, number>();
-  order.forEach((o, i) => rank.set(ident(o), i));
-  let last = -1;
-  const ranked = list.map((x, i) => {
-    const r = rank.get(ident(x));
-    if (r !== undefined) last = r;
-    return { x, r: r ?? last + 0.5, i };
-  });
-  ranked.sort((a, b) => a.r - b.r || a.i - b.i);
-  return ranked.map((e) => e.x);
 }
