@@ -1,0 +1,431 @@
+/**
+ * The scheduler (kube-scheduler semantics): watches nodes and pods through the API, keeps a queue of
+ * unscheduled pods of the default scheduler, runs the filter plugins on every node, scores the feasible
+ * ones and binds the best through the in-process equivalent of pods/binding. A pod that fits nowhere gets
+ * a FailedScheduling Warning event and PodScheduled=False (reason Unschedulable), and is retried with
+ * backoff (1 s doubling to 10 s) when nodes or pods change, and every 5 minutes regardless.
+ *
+ * The full per-node verdict of each pod's last attempt is kept in memory: explain(ns, pod).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { deepCopy, type KObject, rfc3339, rfc3339Micro } from '../api/object.ts';
+import { errors, StatusError } from '../api/status.ts';
+import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
+import type { Watcher } from '../store/types.ts';
+import {
+  failedSchedulingMessage,
+  filterNode,
+  type NodeInfo,
+  type NodeScore,
+  type NodeVerdict,
+  scoreNodes,
+} from './plugins.ts';
+
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+const podsRef: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
+const nodesRef: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
+const eventsRef: ResourceRef = { group: '', version: 'v1', resource: 'events' };
+
+export interface SchedulerOptions {
+  /** Initial backoff of an unschedulable pod (default 1000 ms), doubled per attempt… */
+  initialBackoffMs?: number;
+  /** …up to this (default 10000 ms). */
+  maxBackoffMs?: number;
+  /** Unschedulable pods are retried at least this often even without cluster changes (default 5 min). */
+  unschedulableFlushMs?: number;
+  /** Pods handled per turn of the event loop (default 200). */
+  batchSize?: number;
+  /** reportingInstance of events (default "default-scheduler-berth"). */
+  instance?: string;
+}
+
+/** The last scheduling attempt of a pod, for "why is this pod Pending". */
+export interface Explanation {
+  namespace: string;
+  name: string;
+  uid: string;
+  attemptedAt: string;
+  /** Number of attempts so far. */
+  attempts: number;
+  /** The node it was bound to, when the attempt succeeded. */
+  boundTo?: string;
+  /** The FailedScheduling message, when it failed. */
+  message?: string;
+  /** Every node's verdict: each filter with its reasons (and requested/used/allocatable numbers). */
+  nodes: NodeVerdict[];
+  /** Scores of the feasible nodes (when any). */
+  scores: NodeScore[];
+}
+
+interface QueueEntry {
+  attempts: number;
+  /** Not before this time (backoff). */
+  notBefore: number;
+  /** Parked as unschedulable: waits for a cluster change (or the periodic flush). */
+  parked: boolean;
+}
+
+const keyOf = (ns: string, name: string): string => `${ns}/${name}`;
+const podKey = (p: Pod): string => keyOf(p.metadata?.namespace ?? '', p.metadata?.name ?? '');
+
+function isTerminal(p: Pod): boolean {
+  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+}
+
+export class Scheduler {
+  private readonly nodes = new Map<string, Node>();
+  private readonly pods = new Map<string, Pod>();
+  /** Assigned, non-terminal pods per node name (keys). */
+  private readonly byNode = new Map<string, Set<string>>();
+  private readonly queue = new Map<string, QueueEntry>();
+  private readonly explanations = new Map<string, Explanation>();
+  private readonly events = new Map<string, { name: string; count: number }>();
+  private watchers: Watcher[] = [];
+  private timer?: NodeJS.Timeout;
+  private timerAt = Infinity;
+  private flushTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly opts: Required<SchedulerOptions>;
+
+  constructor(
+    private readonly client: InProcessClient,
+    opts: SchedulerOptions = {},
+  ) {
+    this.opts = {
+      initialBackoffMs: opts.initialBackoffMs ?? 1000,
+      maxBackoffMs: opts.maxBackoffMs ?? 10_000,
+      unschedulableFlushMs: opts.unschedulableFlushMs ?? 300_000,
+      batchSize: opts.batchSize ?? 200,
+      instance: opts.instance ?? 'default-scheduler-berth',
+    };
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.watchers.push(
+      this.client.watch(nodesRef, '', { resourceVersion: '0' }, (t, o) =>
+        this.onNode(t, o as unknown as Node),
+      ),
+      this.client.watch(podsRef, '', { resourceVersion: '0' }, (t, o) => this.onPod(t, o as unknown as Pod)),
+    );
+    this.flushTimer = setInterval(() => this.moveAllToActive(), this.opts.unschedulableFlushMs);
+    this.flushTimer.unref?.();
+    this.kick(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const w of this.watchers) w.stop();
+    this.watchers = [];
+    if (this.timer) clearTimeout(this.timer);
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** The verdict of a pod's last scheduling attempt (undefined if never attempted or since deleted). */
+  explain(namespace: string, name: string): Explanation | undefined {
+    const e = this.explanations.get(keyOf(namespace, name));
+    return e ? deepCopy(e) : undefined;
+  }
+
+  // ---- cache ----
+
+  private onNode(type: 'ADDED' | 'MODIFIED' | 'DELETED', node: Node): void {
+    const name = node.metadata?.name ?? '';
+    const old = this.nodes.get(name);
+    if (type === 'DELETED') this.nodes.delete(name);
+    else this.nodes.set(name, node);
+    // Only changes that can make a pod fit retry the unschedulable ones (not condition heartbeats).
+    if (type !== 'DELETED' && (!old || schedulingView(old) !== schedulingView(node))) this.moveAllToActive();
+  }
+
+  private assign(key: string, pod: Pod | undefined): void {
+    const old = this.pods.get(key);
+    const oldNode = old && !isTerminal(old) ? old.spec?.nodeName : undefined;
+    if (oldNode) this.byNode.get(oldNode)?.delete(key);
+    if (pod) {
+      this.pods.set(key, pod);
+      const n = !isTerminal(pod) ? pod.spec?.nodeName : undefined;
+      if (n) {
+        let set = this.byNode.get(n);
+        if (!set) this.byNode.set(n, (set = new Set()));
+        set.add(key);
+      }
+    } else this.pods.delete(key);
+  }
+
+  private onPod(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: Pod): void {
+    const key = podKey(pod);
+    const old = this.pods.get(key);
+    if (type === 'DELETED') {
+      this.assign(key, undefined);
+      this.queue.delete(key);
+      this.explanations.delete(key);
+      for (const k of [...this.events.keys()]) if (k.startsWith(`${key}\n`)) this.events.delete(k);
+      if (old?.spec?.nodeName) this.moveAllToActive();
+      return;
+    }
+    // A newer view of a pod we assumed bound (cache) must not undo the assumption.
+    if (old?.spec?.nodeName && !pod.spec?.nodeName && old.metadata?.uid === pod.metadata?.uid) return;
+    const freed = !!old?.spec?.nodeName && !!pod.spec?.nodeName && !isTerminal(old) && isTerminal(pod);
+    this.assign(key, pod);
+    if (this.wanted(pod)) {
+      const e = this.queue.get(key);
+      if (!e) {
+        this.queue.set(key, { attempts: 0, notBefore: 0, parked: false });
+        this.kick(0);
+      } else if (e.parked && type === 'MODIFIED') {
+        // The pod itself changed (labels, tolerations…): retry once its backoff is over.
+        e.parked = false;
+        this.kick(Math.max(0, e.notBefore - Date.now()));
+      }
+    } else this.queue.delete(key);
+    if (freed) this.moveAllToActive();
+  }
+
+  /** Whether this scheduler should place the pod. */
+  private wanted(pod: Pod): boolean {
+    const spec = pod.spec;
+    if (!spec || spec.nodeName) return false;
+    if (pod.metadata?.deletionTimestamp) return false;
+    if (isTerminal(pod)) return false;
+    if ((spec.schedulerName || DEFAULT_SCHEDULER_NAME) !== DEFAULT_SCHEDULER_NAME) return false;
+    if ((spec.schedulingGates ?? []).length) return false;
+    return true;
+  }
+
+  /** A cluster change: every parked pod becomes active again once its backoff is over. */
+  private moveAllToActive(): void {
+    let soonest = Infinity;
+    const now = Date.now();
+    for (const e of this.queue.values()) {
+      if (!e.parked) continue;
+      e.parked = false;
+      soonest = Math.min(soonest, Math.max(0, e.notBefore - now));
+    }
+    if (soonest !== Infinity) this.kick(soonest);
+  }
+
+  private kick(ms: number): void {
+    if (this.stopped) return;
+    const at = Date.now() + ms;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.drain();
+    }, ms);
+  }
+
+  private drain(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    const ready: { key: string; prio: number; created: string }[] = [];
+    let next = Infinity;
+    for (const [key, e] of this.queue) {
+      if (e.parked) continue;
+      if (e.notBefore > now) {
+        next = Math.min(next, e.notBefore - now);
+        continue;
+      }
+      const p = this.pods.get(key);
+      ready.push({ key, prio: p?.spec?.priority ?? 0, created: p?.metadata?.creationTimestamp ?? '' });
+    }
+    // PrioritySort: higher priority first, then older first.
+    ready.sort((a, b) => b.prio - a.prio || (a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
+    const batch = ready.slice(0, this.opts.batchSize);
+    for (const r of batch) {
+      try {
+        this.scheduleOne(r.key);
+      } catch {
+        const e = this.queue.get(r.key);
+        if (e) this.backoff(e);
+      }
+    }
+    if (ready.length > batch.length) this.kick(0);
+    else if (next !== Infinity) this.kick(next);
+    for (const e of this.queue.values())
+      if (!e.parked && e.notBefore > Date.now()) this.kick(e.notBefore - Date.now());
+  }
+
+  private backoff(e: QueueEntry): void {
+    e.attempts++;
+    const ms = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** (e.attempts - 1));
+    e.notBefore = Date.now() + ms;
+  }
+
+  private nodeInfos(): NodeInfo[] {
+    return [...this.nodes.values()].map((node) => ({
+      node,
+      pods: [...(this.byNode.get(node.metadata?.name ?? '') ?? [])]
+        .map((k) => this.pods.get(k))
+        .filter((p): p is Pod => !!p),
+    }));
+  }
+
+  /** One scheduling cycle for one pod (synchronous: filter, score, bind). */
+  private scheduleOne(key: string): void {
+    const pod = this.pods.get(key);
+    const entry = this.queue.get(key);
+    if (!pod || !entry || !this.wanted(pod)) {
+      this.queue.delete(key);
+      return;
+    }
+    const infos = this.nodeInfos();
+    const verdicts = infos.map((i) => filterNode(pod, i));
+    const feasible = infos.filter((_, i) => verdicts[i]!.fits);
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const explanation: Explanation = {
+      namespace: ns,
+      name,
+      uid: pod.metadata?.uid ?? '',
+      attemptedAt: rfc3339(),
+      attempts: entry.attempts + 1,
+      nodes: verdicts,
+      scores: [],
+    };
+    this.explanations.set(key, explanation);
+    if (!feasible.length) {
+      const message = failedSchedulingMessage(pod, verdicts);
+      explanation.message = message;
+      this.backoff(entry);
+      entry.parked = true;
+      this.recordFailure(pod, message);
+      return;
+    }
+    const scores = scoreNodes(pod, feasible);
+    explanation.scores = scores;
+    let best: NodeScore[] = [];
+    for (const s of scores) {
+      if (!best.length || s.total > best[0]!.total) best = [s];
+      else if (s.total === best[0]!.total) best.push(s);
+    }
+    const chosen = best[Math.floor(Math.random() * best.length)]!.node;
+    try {
+      this.bind(pod, chosen);
+    } catch (e) {
+      if (e instanceof StatusError && (e.code === 404 || e.code === 409)) {
+        // Gone or already bound: the watch tells us what happened; a conflict retries with backoff.
+        if (e.code === 409) this.backoff(entry);
+        else this.queue.delete(key);
+        return;
+      }
+      throw e;
+    }
+    explanation.boundTo = chosen;
+    this.queue.delete(key);
+    // Assume: the pod counts on its node before the watch event arrives.
+    const assumed = deepCopy(pod);
+    (assumed.spec as { nodeName?: string }).nodeName = chosen;
+    this.assign(key, assumed);
+  }
+
+  private bind(pod: Pod, node: string): void {
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const live = this.client.get(podsRef, ns, name);
+    if (live.metadata.uid !== pod.metadata?.uid) throw errors.notFound({ group: '', resource: 'pods' }, name);
+    const spec = (live['spec'] ?? {}) as { nodeName?: string };
+    if (spec.nodeName)
+      throw errors.conflict({ group: '', resource: 'pods/binding' }, name, 'already assigned');
+    spec.nodeName = node;
+    const status = (live['status'] ??= {}) as { conditions?: Record<string, unknown>[] };
+    status.conditions = [
+      ...(status.conditions ?? []).filter((c) => c['type'] !== 'PodScheduled'),
+      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() },
+    ];
+    this.client.update(podsRef, ns, live, 'binding');
+    this.event(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${ns}/${name} to ${node}`);
+  }
+
+  private recordFailure(pod: Pod, message: string): void {
+    this.event(pod, 'Warning', 'FailedScheduling', 'Scheduling', message);
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    try {
+      const live = this.client.get(podsRef, ns, name);
+      if (live.metadata.uid !== pod.metadata?.uid) return;
+      if ((live['spec'] as { nodeName?: string } | undefined)?.nodeName) return;
+      const status = (live['status'] ??= {}) as { conditions?: Record<string, unknown>[] };
+      const conds = status.conditions ?? [];
+      const cur = conds.find((c) => c['type'] === 'PodScheduled');
+      if (cur && cur['status'] === 'False' && cur['reason'] === 'Unschedulable' && cur['message'] === message)
+        return;
+      status.conditions = [
+        ...conds.filter((c) => c['type'] !== 'PodScheduled'),
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message,
+          lastProbeTime: null,
+          lastTransitionTime: cur && cur['status'] === 'False' ? cur['lastTransitionTime'] : rfc3339(),
+        },
+      ];
+      this.client.update(podsRef, ns, live, 'status');
+    } catch {
+      /* the pod changed or went away: the next attempt records it again */
+    }
+  }
+
+  /** A core/v1 Event about a pod, as the scheduler's events.k8s.io recorder writes them (with series). */
+  private event(pod: Pod, type: string, reason: string, action: string, message: string): void {
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const dedupe = `${keyOf(ns, name)}\n${reason}\n${message}`;
+    const now = new Date();
+    try {
+      const seen = this.events.get(dedupe);
+      if (seen) {
+        try {
+          const ev = this.client.get(eventsRef, ns, seen.name);
+          seen.count++;
+          ev['series'] = { count: seen.count, lastObservedTime: rfc3339Micro(now) };
+          this.client.update(eventsRef, ns, ev);
+          return;
+        } catch {
+          this.events.delete(dedupe);
+        }
+      }
+      const evName = `${name}.${randomBytes(8).toString('hex')}`;
+      const ev: KObject = {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: evName, namespace: ns },
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          namespace: ns,
+          name,
+          uid: pod.metadata?.uid,
+          resourceVersion: pod.metadata?.resourceVersion,
+        },
+        reason,
+        message,
+        type,
+        source: { component: DEFAULT_SCHEDULER_NAME },
+        eventTime: rfc3339Micro(now),
+        reportingComponent: DEFAULT_SCHEDULER_NAME,
+        reportingInstance: this.opts.instance,
+        action,
+        firstTimestamp: null,
+        lastTimestamp: null,
+      };
+      this.client.create(eventsRef, ns, ev);
+      this.events.set(dedupe, { name: evName, count: 1 });
+    } catch {
+      /* events are best effort */
+    }
+  }
+}
+
+/** What of a node the filters read (labels, spec, allocatable). */
+function schedulingView(n: Node): string {
+  return JSON.stringify([n.metadata?.labels ?? {}, n.spec ?? {}, n.status?.allocatable ?? {}]);
+}
