@@ -181,7 +181,7 @@ for (const version of E2E_VERSIONS) {
     it('gets in every output format', async () => {
       const table = await k.ok(['get', ...n, 'deploy']);
       assert.match(table, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
-      assert.match(table, /^web\s+0\/3\s+0\s+0\s+\d+s$/m);
+      assert.match(table, /^web\s+0\/3\s+\d+\s+0\s+\d+s$/m);
       const wide = await k.ok(['get', ...n, 'deploy', '-o', 'wide']);
       assert.match(wide, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/m);
       assert.match(wide, /web\s+berth-test\/http:1\s+app=web/);

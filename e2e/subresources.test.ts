@@ -106,51 +106,55 @@ test('eviction respects a PodDisruptionBudget, then deletes gracefully', async (
 });
 
 test('status writes change only .status; main-resource writes keep .status', async () => {
-  const d = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'd' },
+  // A suspended CronJob: no controller writes its status, so the test owns every write.
+  const cj = {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'cj' },
     spec: {
-      selector: { matchLabels: { a: 'b' } },
-      template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+      schedule: '*/5 * * * *',
+      suspend: true,
+      jobTemplate: {
+        spec: {
+          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } },
+        },
+      },
     },
   };
-  const created = JSON.parse(
-    (await adminRequest(b, 'POST', '/apis/apps/v1/namespaces/sub/deployments', JSON.stringify(d), json)).body,
-  ) as Record<string, unknown>;
+  const base = '/apis/batch/v1/namespaces/sub/cronjobs';
+  const created = JSON.parse((await adminRequest(b, 'POST', base, JSON.stringify(cj), json)).body) as Record<
+    string,
+    unknown
+  >;
+  const t1 = '2026-01-01T00:00:00Z';
   const withStatus = {
     ...created,
-    spec: { ...(created['spec'] as object), replicas: 7 },
-    status: { replicas: 3 },
+    spec: { ...(created['spec'] as object), successfulJobsHistoryLimit: 7 },
+    status: { lastScheduleTime: t1 },
   };
-  const r = await adminRequest(
-    b,
-    'PUT',
-    '/apis/apps/v1/namespaces/sub/deployments/d/status',
-    JSON.stringify(withStatus),
-    json,
-  );
+  const r = await adminRequest(b, 'PUT', `${base}/cj/status`, JSON.stringify(withStatus), json);
   assert.equal(r.status, 200, r.body);
-  const after1 = JSON.parse(r.body) as {
-    spec: { replicas: number };
-    status: { replicas: number };
+  interface CJ {
+    spec: { successfulJobsHistoryLimit: number };
+    status: { lastScheduleTime?: string };
     metadata: { generation: number };
-  };
-  assert.equal(after1.status.replicas, 3);
-  assert.equal(after1.spec.replicas, 1);
+  }
+  const after1 = JSON.parse(r.body) as CJ;
+  assert.equal(after1.status.lastScheduleTime, t1);
+  assert.equal(after1.spec.successfulJobsHistoryLimit, 3);
   const main = await adminRequest(
     b,
     'PATCH',
-    '/apis/apps/v1/namespaces/sub/deployments/d',
-    JSON.stringify({ spec: { replicas: 2 }, status: { replicas: 99 } }),
+    `${base}/cj`,
+    JSON.stringify({
+      spec: { successfulJobsHistoryLimit: 2 },
+      status: { lastScheduleTime: '2026-02-02T00:00:00Z' },
+    }),
     { 'Content-Type': 'application/merge-patch+json' },
   );
-  const after2 = JSON.parse(main.body) as {
-    spec: { replicas: number };
-    status: { replicas: number };
-    metadata: { generation: number };
-  };
-  assert.equal(after2.spec.replicas, 2);
-  assert.equal(after2.status.replicas, 3);
+  assert.equal(main.status, 200, main.body);
+  const after2 = JSON.parse(main.body) as CJ;
+  assert.equal(after2.spec.successfulJobsHistoryLimit, 2);
+  assert.equal(after2.status.lastScheduleTime, t1);
   assert.equal(after2.metadata.generation, after1.metadata.generation + 1);
 });

@@ -105,7 +105,7 @@ test('updates: optimistic concurrency, no-op writes, generation only on spec cha
 
 test('finalizers hold a deletion until they are removed', () => {
   const { reg, ctx, cm } = setup();
-  reg.create(cm, 'ns', { metadata: { name: 'f', finalizers: ['example.com/hold'] } }, ctx());
+  reg.create(cm, 'ns', { metadata: { name: 'f', finalizers: ['berth.test/hold'] } }, ctx());
   const r = reg.delete(cm, 'ns', 'f', {}, ctx());
   assert.equal(r.gone, false);
   assert.ok(r.object.metadata.deletionTimestamp);

@@ -20,9 +20,9 @@ export async function runUp(args: string[]): Promise<void> {
   const driver = values.driver ?? 'docker';
   if (!['docker', 'qemu', 'simulated'].includes(driver))
     throw new UsageError(`--driver must be docker, qemu or simulated, got "${driver}"`);
-  if (nodes > 0)
+  if (nodes > 0 && driver !== 'simulated')
     throw new Error(
-      `worker nodes are not available yet in this build (driver "${driver}"); run \`berth up --nodes 0\` for a control-plane-only cluster`,
+      `the ${driver} node driver is not available yet in this build; run \`berth up --nodes 0\` for a control-plane-only cluster, or \`--driver simulated\` for API-only simulated nodes (control-plane testing only: no containers run)`,
     );
   let apiPort: number | undefined;
   if (values['api-port'] !== undefined) {
@@ -31,12 +31,17 @@ export async function runUp(args: string[]): Promise<void> {
       throw new UsageError(`--api-port must be a port number, got "${values['api-port']}"`);
   }
   const dataDir = dataDirFrom(values);
-  const cluster = await startCluster({ dataDir, name: values.name, apiPort });
+  const cluster = await startCluster({
+    dataDir,
+    name: values.name,
+    apiPort,
+    ...(driver === 'simulated' ? { driver: 'simulated' as const, nodes } : {}),
+  });
   console.log(`API server: ${cluster.url}`);
   console.log(`kubeconfig: ${cluster.kubeconfigPath}`);
   console.log(`data dir:   ${dataDir}`);
   console.log(
-    `cluster "${cluster.config.name}" is ready (nodes: ${nodes}). Try: KUBECONFIG=${cluster.kubeconfigPath} kubectl get ns`,
+    `cluster "${cluster.config.name}" is ready (nodes: ${nodes}${driver === 'simulated' ? ', SIMULATED: no containers run' : ''}). Try: KUBECONFIG=${cluster.kubeconfigPath} kubectl get ns`,
   );
 
   await new Promise<void>((resolve) => {

@@ -8,13 +8,15 @@ import { Authenticator } from '../apiserver/authn.ts';
 import { AuthorizerChain, PublicInfoAuthorizer, SuperuserAuthorizer } from '../apiserver/authz.ts';
 import { namespaceLifecycle } from '../apiserver/admission/namespace-lifecycle.ts';
 import { InProcessClient } from '../client/in-process.ts';
-import { NamespaceController } from '../controllers/namespace.ts';
-import { GarbageCollector } from '../controllers/garbage-collector.ts';
 import { openStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { allStrategies } from '../registry/index.ts';
 import { serviceAccountPlugin } from '../apiserver/admission/service-account.ts';
-import { ServiceAccountController } from '../controllers/serviceaccounts.ts';
+import { SharedInformerFactory } from '../client/informer.ts';
+import { CONTROLLERS, type Controller } from '../controllers/index.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
+import type { NodeDriver } from '../nodes/driver.ts';
+import { SimulatedNodeDriver, type SimulatedDriverOptions } from '../nodes/simulated/driver.ts';
 import { loadOrCreatePki } from '../pki/store.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
 import { bootstrapObjects } from './bootstrap.ts';
@@ -40,6 +42,10 @@ export const KUBERNETES_VERSION: VersionInfo = {
 
 /** The identity of the in-process controllers (system:kube-controller-manager, as in Kubernetes). */
 export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
+/** The scheduler's identity (as in Kubernetes). */
+export const SCHEDULER_USER = 'system:kube-scheduler';
+/** The identity simulated nodes act as (real nodes get system:node:<name> certificates). */
+export const SIMULATED_NODES_USER = 'system:node:simulated';
 
 export interface ClusterConfig {
   name: string;
@@ -55,6 +61,19 @@ export interface StartClusterOptions {
   /** 0 = any free port (remembered in cluster.json for restarts). */
   apiPort?: number;
   host?: string;
+  /** Controllers not to start (ControllerEntry names), for tests of one controller in isolation. */
+  disableControllers?: string[];
+  /** Don't run the scheduler (tests that bind pods themselves). */
+  disableScheduler?: boolean;
+  /**
+   * The node driver: "simulated" (API-only nodes, labelled simulated) or none. The docker and qemu
+   * drivers plug in here when they land.
+   */
+  driver?: 'simulated' | 'none';
+  /** Nodes to have: the driver creates the missing ones (named `<cluster>-worker-<n>`) at start. */
+  nodes?: number;
+  /** Options for the simulated driver (tests shorten its intervals). */
+  simulated?: SimulatedDriverOptions;
 }
 
 export interface RunningCluster {
@@ -63,6 +82,12 @@ export interface RunningCluster {
   kubeconfigPath: string;
   server: ApiServer;
   store: Store;
+  /** The scheduler (undefined when disabled); explain() gives a pod's last verdict per node. */
+  scheduler?: Scheduler;
+  /** The node driver, if any. */
+  driver?: NodeDriver;
+  /** The API client the controllers use (system:kube-controller-manager). */
+  controllerClient: InProcessClient;
   stop(): Promise<void>;
 }
 
@@ -94,7 +119,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     const st = openStore({ path: files.db });
     store = st;
     const authorizer = new AuthorizerChain([
-      new SuperuserAuthorizer([CONTROLLER_MANAGER_USER]),
+      new SuperuserAuthorizer([CONTROLLER_MANAGER_USER, SCHEDULER_USER, SIMULATED_NODES_USER]),
       new PublicInfoAuthorizer(),
     ]);
     let ready = false;
@@ -144,12 +169,44 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       groups: ['system:authenticated'],
     });
     bootstrapObjects(controllers, { port });
-    const nsController = new NamespaceController(controllers);
-    nsController.start();
-    const saController = new ServiceAccountController(controllers, pki.ca.certPem);
-    saController.start();
-    const gc = new GarbageCollector(controllers);
-    gc.start();
+    const informers = new SharedInformerFactory(controllers);
+    const disabled = new Set(opts.disableControllers ?? []);
+    const running: Controller[] = [];
+    for (const entry of CONTROLLERS)
+      if (!disabled.has(entry.name))
+        running.push(
+          entry.start({
+            client: controllers,
+            informers,
+            caPem: pki.ca.certPem,
+            podCIDR: config.podCIDR,
+            serviceCIDR: config.serviceCIDR,
+          }),
+        );
+    informers.start();
+    let scheduler: Scheduler | undefined;
+    if (!opts.disableScheduler) {
+      scheduler = new Scheduler(
+        new InProcessClient(s, { username: SCHEDULER_USER, groups: ['system:authenticated'] }),
+      );
+      scheduler.start();
+    }
+    let driver: NodeDriver | undefined;
+    if (opts.driver === 'simulated') {
+      const sim = new SimulatedNodeDriver(
+        new InProcessClient(s, { username: SIMULATED_NODES_USER, groups: ['system:nodes'] }),
+        opts.simulated,
+      );
+      driver = sim;
+      const have = await sim.resume();
+      const names = new Set(have.map((n) => n.name));
+      for (let i = 1, count = have.length; count < (opts.nodes ?? 0); i++) {
+        const name = `${config.name}-worker-${i}`;
+        if (names.has(name)) continue;
+        await sim.create({ name });
+        count++;
+      }
+    }
     ready = true;
 
     return {
@@ -158,10 +215,14 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       kubeconfigPath: files.kubeconfig,
       server: s,
       store: st,
+      scheduler,
+      driver,
+      controllerClient: controllers,
       async stop() {
-        nsController.stop();
-        saController.stop();
-        gc.stop();
+        await driver?.close();
+        scheduler?.stop();
+        for (const c of running.reverse()) await c.stop();
+        informers.stop();
         await s.close();
         st.close();
         release(files.pidFile);

@@ -286,5 +286,5 @@ test('supportsStrategicMerge: built-in kinds only', () => {
   assert.equal(supportsStrategicMerge('apps/v1', 'Deployment'), true);
   assert.equal(supportsStrategicMerge('v1', 'ConfigMap'), true);
   assert.equal(supportsStrategicMerge('rbac.authorization.k8s.io/v1', 'Role'), true);
-  assert.equal(supportsStrategicMerge('example.com/v1', 'Widget'), false);
+  assert.equal(supportsStrategicMerge('berth.test/v1', 'Widget'), false);
 });

@@ -467,13 +467,13 @@ const CREATE: [string, string[]][] = [
   ],
   [
     'clusterrole aggregated',
-    ['create', 'clusterrole', 'cr2', '--aggregation-rule=rbac.example.com/aggregate-to-monitoring=true'],
+    ['create', 'clusterrole', 'cr2', '--aggregation-rule=rbac.berth.test/aggregate-to-monitoring=true'],
   ],
   ['clusterrolebinding', ['create', 'clusterrolebinding', 'crb1', '--clusterrole=cr1', '--user=u']],
   ['service clusterip', ['create', 'service', 'clusterip', 's', '--tcp=80:8080']],
   ['service nodeport', ['create', 'service', 'nodeport', 'np', '--tcp=80:8080', '--node-port=30080']],
   ['service loadbalancer', ['create', 'service', 'loadbalancer', 'lb', '--tcp=443:8443']],
-  ['service externalname', ['create', 'service', 'externalname', 'en', '--external-name=example.com']],
+  ['service externalname', ['create', 'service', 'externalname', 'en', '--external-name=berth.test']],
   ['job', ['create', 'job', 'j', '--image=busybox', '--', 'echo', 'hi']],
   ['cronjob', ['create', 'cronjob', 'c', '--image=busybox', '--schedule=*/1 * * * *', '--restart=OnFailure']],
   [
@@ -482,7 +482,7 @@ const CREATE: [string, string[]][] = [
       'create',
       'ingress',
       'i',
-      '--rule=a.com/=svc:80',
+      '--rule=a.berth.test/=svc:80',
       '--rule=b.com/api*=api:http,tls=b-tls',
       '--class=nginx',
       '--annotation=x=y',
@@ -733,7 +733,7 @@ function kitchenSinkPodSpec(restartPolicy: string): Record<string, unknown> {
         },
       },
       { name: 'nfs', nfs: { server: 'nfs.example', path: '/exports', readOnly: true } },
-      { name: 'img', image: { reference: 'example.com/data:1', pullPolicy: 'IfNotPresent' } },
+      { name: 'img', image: { reference: 'berth.test/data:1', pullPolicy: 'IfNotPresent' } },
       {
         name: 'eph',
         ephemeral: {
@@ -834,7 +834,7 @@ function kitchenSinkPodSpec(restartPolicy: string): Record<string, unknown> {
     priorityClassName: 'pc',
     priority: 10,
     dnsConfig: {
-      nameservers: ['1.1.1.1'],
+      nameservers: ['10.96.0.10'],
       searches: ['s'],
       options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }],
     },
@@ -887,7 +887,7 @@ function kitchenSinkJobSpec(): Record<string, unknown> {
     completionMode: 'Indexed',
     suspend: false,
     podReplacementPolicy: 'Failed',
-    managedBy: 'example.com/ctrl',
+    managedBy: 'berth.test/ctrl',
   };
 }
 
@@ -1021,7 +1021,7 @@ test('kubectl 1.33 certificate approve (CSR with status.conditions, PUT /approva
       username: 'alice',
       uid: 'alice-uid',
       groups: ['system:authenticated', 'devs'],
-      extra: { 'example.com/scopes': ['a', 'b'], empty: [] },
+      extra: { 'berth.test/scopes': ['a', 'b'], empty: [] },
     },
     status: {
       conditions: [

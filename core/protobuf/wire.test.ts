@@ -196,8 +196,8 @@ test('ObjectMeta: zero scalars omitted, maps, managedFields, ownerReferences, in
         [7, false],
       ],
     ],
-    [14, 'example.com/f'],
-    [14, 'example.com/g'],
+    [14, 'berth.test/f'],
+    [14, 'berth.test/g'],
     [
       17,
       [
@@ -228,7 +228,7 @@ test('ObjectMeta: zero scalars omitted, maps, managedFields, ownerReferences, in
         blockOwnerDeletion: false,
       },
     ],
-    finalizers: ['example.com/f', 'example.com/g'],
+    finalizers: ['berth.test/f', 'berth.test/g'],
     managedFields: [
       {
         manager: 'kubectl',
@@ -391,7 +391,7 @@ test('envelope: magic, typeMeta, raw; decodeKubernetesProtobuf / decodeProtobufA
   });
   assert.throws(() => decodeEnvelope(Buffer.from('{"kind":"ConfigMap"}')), /magic/);
   assert.throws(() => decodeKubernetesProtobuf(envelope('', '', raw)), /no apiVersion\/kind/);
-  assert.throws(() => decodeKubernetesProtobuf(envelope('example.com/v1', 'Widget', raw)), /not supported/);
+  assert.throws(() => decodeKubernetesProtobuf(envelope('berth.test/v1', 'Widget', raw)), /not supported/);
   // kubectl 1.33 DELETE body, captured: typeMeta {v1, DeleteOptions}, raw {gracePeriodSeconds: 3}
   const del = Buffer.from('6b3873000a130a027631120d44656c6574654f7074696f6e73120208031a002200', 'hex');
   assert.deepEqual(decodeProtobufAs(del, 'meta.k8s.io/v1', 'DeleteOptions').object, {

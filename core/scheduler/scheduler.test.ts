@@ -14,7 +14,7 @@ import { StatusError } from '../api/status.ts';
 import { InProcessClient, type ResourceRef } from '../client/in-process.ts';
 import { CONTROLLER_MANAGER_USER, startCluster, type RunningCluster } from '../cluster/cluster.ts';
 import { SimulatedNodeDriver } from '../nodes/simulated/driver.ts';
-import { Scheduler } from './scheduler.ts';
+import type { Scheduler } from './scheduler.ts';
 
 const podsRef: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const nodesRef: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
@@ -92,12 +92,12 @@ before(async () => {
   });
   driver = new SimulatedNodeDriver(client);
   await driver.createMany(3, 'sim', { cpu: '2', memory: '4Gi' });
-  scheduler = new Scheduler(client);
-  scheduler.start();
+  // The cluster's own scheduler (startCluster runs one).
+  assert.ok(cluster.scheduler);
+  scheduler = cluster.scheduler;
 });
 
 after(async () => {
-  scheduler?.stop();
   await driver?.close();
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });

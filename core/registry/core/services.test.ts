@@ -109,11 +109,11 @@ test('service printer', () => {
     '<pending>',
     '443:30443/TCP',
   ]);
-  const en = svc('ext', { type: 'ExternalName', externalName: 'example.com' });
+  const en = svc('ext', { type: 'ExternalName', externalName: 'berth.test' });
   assert.deepEqual(serviceStrategy.row!(en, now).slice(1, 5), [
     'ExternalName',
     '<none>',
-    'example.com',
+    'berth.test',
     '<none>',
   ]);
   assert.deepEqual(serviceStrategy.validate!(en, ctx), []);
