@@ -88,6 +88,32 @@ for (const version of E2E_VERSIONS) {
           "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector. preemption:",
         ),
       );
+      // The per-node verdict with its numbers, through the API (Berth's pods/schedulingverdict).
+      const verdict = JSON.parse(
+        await k.ok(['get', '--raw', `/api/v1/namespaces/${ns}/pods/huge/schedulingverdict`]),
+      ) as {
+        kind: string;
+        nodes: {
+          node: string;
+          failedPlugin?: string;
+          filters: {
+            plugin: string;
+            resources?: { resource: string; requested: number; allocatable: number }[];
+          }[];
+        }[];
+      };
+      assert.equal(verdict.kind, 'PodSchedulingVerdict');
+      assert.equal(verdict.nodes.length, 3);
+      const big = verdict.nodes.find((v) => v.node === W1);
+      assert.equal(big?.failedPlugin, 'NodeResourcesFit');
+      const cpu = big?.filters
+        .find((f) => f.plugin === 'NodeResourcesFit')
+        ?.resources?.find((r) => r.resource === 'cpu');
+      assert.deepEqual([cpu?.requested, cpu?.allocatable], [64000, 4000], JSON.stringify(big)); // millicores
+      assert.deepEqual(
+        verdict.nodes.filter((v) => v.node !== W1).map((v) => v.failedPlugin),
+        ['NodeAffinity', 'NodeAffinity'],
+      );
       await k.ok([...n, 'delete', 'pod', 'huge', '--wait=false']);
       await k.ok(['label', 'node', W1, `pool-${ns}-`]);
     });

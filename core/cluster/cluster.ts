@@ -12,6 +12,7 @@ import { openStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { allStrategies } from '../registry/index.ts';
 import { serviceAccountPlugin } from '../apiserver/admission/service-account.ts';
+import { podSchedulingVerdictHandler } from '../apiserver/subresources/pod-scheduling-verdict.ts';
 import { SharedInformerFactory } from '../client/informer.ts';
 import { CONTROLLERS, type Controller } from '../controllers/index.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
@@ -190,6 +191,11 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
         new InProcessClient(s, { username: SCHEDULER_USER, groups: ['system:authenticated'] }),
       );
       scheduler.start();
+      const sched = scheduler;
+      s.handlers.extraSubresources.set(
+        '/pods/schedulingverdict',
+        podSchedulingVerdictHandler(s.registry, (ns, name) => sched.explain(ns, name)),
+      );
     }
     let driver: NodeDriver | undefined;
     if (opts.driver === 'simulated') {
