@@ -11,6 +11,9 @@ import type { DeleteOptions } from '../apiserver/generic-registry.ts';
 import { forbiddenReason } from '../apiserver/authz.ts';
 import type { Served } from '../apiserver/resources.ts';
 import type { Watcher } from '../store/types.ts';
+import { deepCopy } from '../api/object.ts';
+import { StatusError } from '../api/status.ts';
+import type { ClientWatch, KubeClient, PatchType } from './types.ts';
 
 export interface ResourceRef {
   group: string;
@@ -110,6 +113,84 @@ export class InProcessClient {
     const s = this.served(r);
     this.authorize(s, 'delete', namespace, name);
     return this.server.registry.delete(s, namespace, name, opts, this.server.context(this.user));
+  }
+
+  /**
+   * Patches through the server's patch engine (JSON, merge or strategic merge; apply patches go through
+   * HTTP), retrying on conflicts from concurrent writers as the apiserver does.
+   */
+  patch(
+    r: ResourceRef,
+    namespace: string,
+    name: string,
+    type: Exclude<PatchType, 'application/apply-patch+yaml'>,
+    body: unknown,
+    subresource?: string,
+  ): KObject {
+    const s = this.served(r);
+    this.authorize(s, 'patch', namespace, name, subresource);
+    const patcher = this.server.opts.patcher;
+    if (!patcher) throw errors.unsupportedMediaType(type, []);
+    for (let attempt = 0; ; attempt++) {
+      const current = this.server.registry.get(s, namespace, name);
+      const ctx = this.server.context(this.user);
+      const next = patcher.patch(type, deepCopy(current), body, s, {
+        fieldManager: this.manager(),
+        force: false,
+        subresource,
+        now: ctx.now,
+      });
+      next.metadata.resourceVersion = current.metadata.resourceVersion;
+      try {
+        return this.server.registry.update(s, namespace, name, next, ctx, {
+          fieldManager: this.manager(),
+          subresource,
+        }).object;
+      } catch (e) {
+        if (!(e instanceof StatusError && e.code === 409 && e.reason === 'Conflict' && attempt < 5)) throw e;
+      }
+    }
+  }
+
+  /** This client behind the common (asynchronous) interface. */
+  asKubeClient(): KubeClient {
+    const run = <T>(f: () => T): Promise<T> => {
+      try {
+        return Promise.resolve(f());
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    };
+    return {
+      get: (r, ns, name) => run(() => this.get(r, ns, name)),
+      list: (r, ns, opts) => run(() => this.list(r, ns, opts)),
+      create: (r, ns, obj) => run(() => this.create(r, ns, obj)),
+      update: (r, ns, obj, sub) => run(() => this.update(r, ns, obj, sub)),
+      patch: (r, ns, name, type, body, opts) =>
+        run(() => {
+          if (type === 'application/apply-patch+yaml')
+            throw errors.unsupportedMediaType(type, [
+              'application/json-patch+json',
+              'application/merge-patch+json',
+              'application/strategic-merge-patch+json',
+            ]);
+          return this.patch(r, ns, name, type, body, opts?.subresource);
+        }),
+      delete: (r, ns, name, opts) => run(() => this.delete(r, ns, name, opts)),
+      watch: (r, ns, opts, onEvent) =>
+        run((): ClientWatch => {
+          let settle: (e: Error | undefined) => void = () => {};
+          const done = new Promise<Error | undefined>((res) => (settle = res));
+          const w = this.watch(r, ns, opts, onEvent);
+          return {
+            stop() {
+              w.stop();
+              settle(undefined);
+            },
+            done,
+          };
+        }),
+    };
   }
 
   /** Every served resource that is the storage owner (not served from another's storage). */
