@@ -365,7 +365,6 @@ export class GenericRegistry {
     const obj = deepCopy(input);
     this.checkTypeAndNamespace(s, obj, namespace);
     const m = obj.metadata;
-    if (!m.name && m.generateName) m.name = generateName(m.generateName);
     // Fields only the server sets.
     m.uid = randomUUID();
     m.creationTimestamp = rfc3339(ctx.now);
@@ -378,8 +377,11 @@ export class GenericRegistry {
     if (st.hasStatus && !st.prepareForCreate) delete obj['status'];
     st.defaults?.(obj);
     st.prepareForCreate?.(obj, ctx);
-    // Mutating admission, then validation, then validating admission (the apiserver's order).
+    // Mutating admission, then validation, then validating admission (the apiserver's order). As in
+    // Kubernetes, a generated name is chosen after mutating admission (whose errors name the prefix, e.g.
+    // `pods "web-7d4b9c-" is forbidden: …`, so retried creates report the same message).
     this.runAdmit('CREATE', s, obj, undefined, ctx);
+    if (!m.name && m.generateName) m.name = generateName(m.generateName);
     try {
       const errs = [
         ...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'),

@@ -198,7 +198,14 @@ export function runWorkers(
   onError?: (key: string, err: unknown) => void,
 ): Promise<void> {
   const loop = async (): Promise<void> => {
+    let since = Date.now();
     for (;;) {
+      // Keys that are always ready resolve get() at once: yield to timers and I/O every 20 ms of
+      // continuous work so that a busy controller cannot starve the rest of the process.
+      if (Date.now() - since > 20) {
+        await new Promise((r) => setImmediate(r));
+        since = Date.now();
+      }
       const key = await queue.get();
       if (key === undefined) return;
       try {

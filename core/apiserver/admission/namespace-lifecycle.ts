@@ -17,7 +17,7 @@ export function namespaceLifecycle(registry: GenericRegistry): AdmissionPlugin {
         if (op === 'DELETE' && IMMORTAL.has(obj.metadata.name ?? ''))
           throw errors.forbidden(
             { group: '', resource: 'namespaces' },
-            obj.metadata.name ?? '',
+            obj.metadata.name ?? obj.metadata.generateName ?? '',
             'this namespace may not be deleted',
           );
         return;
@@ -31,7 +31,7 @@ export function namespaceLifecycle(registry: GenericRegistry): AdmissionPlugin {
       if (nsObj.metadata.deletionTimestamp)
         throw errors.forbidden(
           { group: info.group, resource: info.resource },
-          obj.metadata.name ?? '',
+          obj.metadata.name ?? obj.metadata.generateName ?? '',
           `unable to create new content in namespace ${ns} because it is being terminated`,
         );
     },

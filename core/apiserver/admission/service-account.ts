@@ -16,7 +16,12 @@ export function serviceAccountPlugin(registry: GenericRegistry): AdmissionPlugin
       const saName = spec.serviceAccountName || 'default';
       const sa = saServed ? registry.tryGet(saServed, obj.metadata.namespace ?? '', saName) : undefined;
       const refusal = serviceAccountAdmission(obj, sa);
-      if (refusal) throw errors.forbidden({ group: '', resource: 'pods' }, obj.metadata.name ?? '', refusal);
+      if (refusal)
+        throw errors.forbidden(
+          { group: '', resource: 'pods' },
+          obj.metadata.name ?? obj.metadata.generateName ?? '',
+          refusal,
+        );
     },
   };
 }
