@@ -25,6 +25,10 @@ import { clusterFiles } from './paths.ts';
 import { TokenFileAuthenticator } from '../auth/token-file.ts';
 import { acquire, release } from './lock.ts';
 import { serviceAllocation } from '../apiserver/admission/service-allocation.ts';
+import { defaultStorageClassAdmission, limitRanger } from '../apiserver/admission/limit-ranger.ts';
+import { resourceQuotaAdmission } from '../apiserver/admission/resource-quota.ts';
+import { storageObjectInUseProtection } from '../controllers/pv-protection.ts';
+import { defaultTolerationSeconds } from '../apiserver/admission/default-toleration-seconds.ts';
 import { createFieldManager, createPatcher } from '../apiserver/patcher.ts';
 import { protobufDecoder } from '../apiserver/protobuf-body.ts';
 import { createOpenAPIProvider, createFieldValidator } from '../apiserver/openapi-provider.ts';
@@ -142,8 +146,13 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     s.registry.fieldManager = createFieldManager();
     s.registry.admission.push(
       namespaceLifecycle(s.registry),
+      limitRanger(s.registry),
       serviceAccountPlugin(s.registry),
       serviceAllocation(s.registry, config.serviceCIDR),
+      defaultTolerationSeconds(),
+      defaultStorageClassAdmission(s.registry),
+      storageObjectInUseProtection(),
+      resourceQuotaAdmission(s.registry),
     );
 
     let port: number;

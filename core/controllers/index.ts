@@ -10,6 +10,20 @@ import { ServiceAccountController } from './serviceaccounts.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { ReplicaSetController, replicationControllerKind } from './replicaset.ts';
 import { DeploymentController } from './deployment.ts';
+import { DaemonSetController } from './daemonset.ts';
+import { StatefulSetController } from './statefulset.ts';
+import { JobController } from './job.ts';
+import { CronJobController } from './cronjob.ts';
+import { TTLAfterFinishedController } from './ttl-after-finished.ts';
+import { EndpointsController } from './endpoints.ts';
+import { EndpointSliceController } from './endpointslices.ts';
+import { NodeLifecycleController } from './node-lifecycle.ts';
+import { TaintEvictionController } from './taint-eviction.ts';
+import { NodeIpamController } from './node-ipam.ts';
+import { PodGCController } from './pod-gc.ts';
+import { ResourceQuotaController } from './resourcequota.ts';
+import { PersistentVolumeBinder } from './pv-binder.ts';
+import { StorageProtectionController } from './pv-protection.ts';
 
 /** What every controller may use. */
 export interface ControllerContext {
@@ -54,4 +68,27 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
     start: (c) => started(new ReplicaSetController(c.client, replicationControllerKind, c.informers)),
   },
   { name: 'deployment', start: (c) => started(new DeploymentController(c.client, c.informers)) },
+  { name: 'daemonset', start: (c) => started(new DaemonSetController(c.client, c.informers)) },
+  { name: 'statefulset', start: (c) => started(new StatefulSetController(c.client, c.informers)) },
+  { name: 'job', start: (c) => started(new JobController(c.client, c.informers)) },
+  { name: 'cronjob', start: (c) => started(new CronJobController(c.client, c.informers)) },
+  {
+    name: 'ttl-after-finished',
+    start: (c) => started(new TTLAfterFinishedController(c.client, c.informers)),
+  },
+  { name: 'endpoint', start: (c) => started(new EndpointsController(c.client, c.informers)) },
+  { name: 'endpointslice', start: (c) => started(new EndpointSliceController(c.client, c.informers)) },
+  { name: 'nodelifecycle', start: (c) => started(new NodeLifecycleController(c.client, c.informers)) },
+  {
+    name: 'taint-eviction-controller',
+    start: (c) => started(new TaintEvictionController(c.client, c.informers)),
+  },
+  { name: 'nodeipam', start: (c) => started(new NodeIpamController(c.client, c.informers, c.podCIDR)) },
+  { name: 'podgc', start: (c) => started(new PodGCController(c.client, c.informers)) },
+  { name: 'resourcequota', start: (c) => started(new ResourceQuotaController(c.client, c.informers)) },
+  {
+    name: 'persistentvolume-binder',
+    start: (c) => started(new PersistentVolumeBinder(c.client, c.informers)),
+  },
+  { name: 'pvc-protection', start: (c) => started(new StorageProtectionController(c.client, c.informers)) },
 ];

@@ -12,6 +12,16 @@
  * - honours deletion: after the pod's grace period (capped at 2 s) it makes the final delete
  *   (gracePeriodSeconds 0), as the kubelet does;
  * - exitContainer() makes a container exit with a code, so Jobs and restart policies can be exercised.
+ *
+ * Simulated-only pod annotations (ignored by real nodes) let pods finish without test code, e.g. from a
+ * Job template applied with kubectl:
+ * - `sim.berth.dev/exit: "<code>"`: every container exits with that code once Running;
+ * - `sim.berth.dev/exit-after: "<duration>"` (Go-style: "500ms", "2s", "1m30s"; default 0): how long
+ *   after it started;
+ * - `sim.berth.dev/exit.<container>` / `sim.berth.dev/exit-after.<container>`: the same for one
+ *   container (overrides the pod-wide ones).
+ * A container the kubelet would restart (restartPolicy Always, or OnFailure with a non-zero code) exits
+ * again the same way after each restart.
  */
 import { randomBytes } from 'node:crypto';
 import type { ContainerStatus, Node, Pod, PodCondition } from 'kubernetes-types/core/v1';
@@ -22,6 +32,43 @@ import type { Watcher } from '../../store/types.ts';
 import type { NodeCreateOptions, NodeDriver, NodeRecord } from '../driver.ts';
 
 export const SIMULATED_LABEL = 'berth.dev/simulated';
+/** Pod annotation: exit code every container exits with (simulated nodes only). */
+export const SIM_EXIT_ANNOTATION = 'sim.berth.dev/exit';
+/** Pod annotation: delay before that exit, a Go duration ("2s"). */
+export const SIM_EXIT_AFTER_ANNOTATION = 'sim.berth.dev/exit-after';
+
+/** Parses a Go-style duration ("1m30s", "500ms", "2s", "0") into ms; undefined when invalid. */
+export function parseDurationMs(s: string): number | undefined {
+  const t = s.trim();
+  if (t === '0') return 0;
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(t)) return undefined;
+  let ms = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    ms += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
+  return ms;
+}
+
+/** The exit a container is asked for by the sim.berth.dev annotations, if any. */
+export function annotatedExit(
+  annotations: Record<string, string> | undefined,
+  container: string,
+): { code: number; afterMs: number } | undefined {
+  const a = annotations ?? {};
+  const codeStr = a[`${SIM_EXIT_ANNOTATION}.${container}`] ?? a[SIM_EXIT_ANNOTATION];
+  if (codeStr === undefined || !/^\s*-?\d+\s*$/.test(codeStr)) return undefined;
+  const afterStr = a[`${SIM_EXIT_AFTER_ANNOTATION}.${container}`] ?? a[SIM_EXIT_AFTER_ANNOTATION];
+  const afterMs = afterStr === undefined ? 0 : (parseDurationMs(afterStr) ?? 0);
+  return { code: Number(codeStr), afterMs };
+}
 export const SIMULATED_RUNTIME = 'simulated://1';
 
 const podsRef: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
@@ -211,6 +258,56 @@ export class SimulatedNodeDriver implements NodeDriver {
   }
 
   // ---- internals ----
+
+  /** Schedules the exits a pod's sim.berth.dev/exit annotations ask for (see annotatedExit). */
+  private scheduleAnnotatedExits(pod: Pod): void {
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    for (const c of pod.spec?.containers ?? []) {
+      const x = annotatedExit(pod.metadata?.annotations, c.name);
+      if (x) this.autoExit(ns, name, uid, c.name, x.code, x.afterMs);
+    }
+  }
+
+  /**
+   * Exits a container after afterMs (counted from its start); when the kubelet would restart it
+   * (restartPolicy Always, or OnFailure with a non-zero code) the restarted container exits the same
+   * way again, as a command that always fails would.
+   */
+  private autoExit(
+    ns: string,
+    name: string,
+    uid: string,
+    container: string,
+    code: number,
+    afterMs: number,
+  ): void {
+    const attempt = (tries: number): void => {
+      if (this.closed) return;
+      let done: boolean;
+      try {
+        const live = this.client.get(podsRef, ns, name);
+        if (live.metadata.uid !== uid || live.metadata.deletionTimestamp) return;
+        done = this.applyExit(ns, name, container, code);
+      } catch {
+        return;
+      }
+      if (!done) {
+        if (tries < 600) this.later(() => attempt(tries + 1), 100);
+        return;
+      }
+      try {
+        const after = this.client.get(podsRef, ns, name) as unknown as Pod & KObject;
+        if (after.metadata.uid !== uid || after.status?.phase !== 'Running') return;
+        const cs = (after.status.containerStatuses ?? []).find((c) => c.name === container);
+        if (cs?.state?.running) this.later(() => attempt(0), afterMs);
+      } catch {
+        /* gone */
+      }
+    };
+    this.later(() => attempt(0), afterMs);
+  }
 
   private later(fn: () => void, ms: number): void {
     const t = setTimeout(() => {
@@ -439,6 +536,7 @@ export class SimulatedNodeDriver implements NodeDriver {
     if (phase === 'Running' && pod.status?.podIP) {
       sim.ips.set(uid, pod.status.podIP);
       this.started.add(uid);
+      this.scheduleAnnotatedExits(pod);
       return;
     }
     this.started.add(uid);
@@ -537,6 +635,7 @@ export class SimulatedNodeDriver implements NodeDriver {
         );
         (live as KObject)['status'] = st;
         this.client.update(podsRef, ns, live as KObject, 'status');
+        this.scheduleAnnotatedExits(live);
         return;
       } catch (e) {
         if (isNotFound(e)) return;
