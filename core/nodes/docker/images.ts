@@ -1,0 +1,192 @@
+/**
+ * Node-image building and caching for the Docker node driver. The node image is built once from
+ * vm-images/ and reused, tagged by a hash of the build context's content; the busybox test image the
+ * same way (its hash in a label, under a stable tag pods can name). Where the Dockerfile's base image
+ * is missing and this machine can make it (Linux, root, debootstrap), vm-images/bootstrap-base.sh
+ * makes it from the Debian mirror apt uses; otherwise `docker build` pulls it as usual.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+
+export const LABEL_PREFIX = 'dev.berth';
+export const CONTENT_HASH_LABEL = `${LABEL_PREFIX}.content-hash`;
+export const BASE_IMAGE = 'debian:bookworm-slim';
+export const NODE_IMAGE_REPO = 'localhost/berth/node';
+export const BUSYBOX_IMAGE = 'localhost/berth/busybox:1.35';
+/** The CRI sandbox image inside every node (baked into the node image). */
+export const PAUSE_IMAGE = 'localhost/berth/pause:3.9';
+
+export const defaultImagesDir = (): string => fileURLToPath(new URL('../../../vm-images/', import.meta.url));
+
+export type ProgressFn = (line: string) => void;
+
+/** Files of a build context: every file under dir (recursively unless `flat`), minus *.md. */
+export function contextFiles(dir: string, flat = false): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        if (!flat) walk(p);
+      } else if (!name.endsWith('.md')) out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** sha256 over the context's paths, exec bits and contents (first 16 hex digits). */
+export function contentHash(dir: string, files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) {
+    const p = join(dir, f);
+    h.update(`${f}\0${statSync(p).mode & 0o111 ? 'x' : '-'}\0`);
+    h.update(readFileSync(p));
+    h.update('\0');
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+export interface ImageSpec {
+  /** Tag to build. */
+  tag: string;
+  /** Build context directory. */
+  context: string;
+  files: string[];
+  hash: string;
+}
+
+/** The node image: vm-images/ top-level files (subdirectories hold other images). */
+export function nodeImageSpec(imagesDir = defaultImagesDir()): ImageSpec {
+  const files = contextFiles(imagesDir, true);
+  const hash = contentHash(imagesDir, files);
+  return { tag: `${NODE_IMAGE_REPO}:${hash}`, context: imagesDir, files, hash };
+}
+
+export function busyboxImageSpec(imagesDir = defaultImagesDir()): ImageSpec {
+  const context = join(imagesDir, 'busybox');
+  const files = contextFiles(context);
+  return { tag: BUSYBOX_IMAGE, context, files, hash: contentHash(context, files) };
+}
+
+export async function imageLabels(docker: Docker, ref: string): Promise<Record<string, string> | undefined> {
+  try {
+    const info = await docker.getImage(ref).inspect();
+    return info.Config?.Labels ?? {};
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+    throw e;
+  }
+}
+
+/** Whether this machine can make the base image itself (bootstrap-base.sh's needs). */
+export function canBootstrapBase(): { ok: boolean; why?: string } {
+  if (process.platform !== 'linux') return { ok: false, why: 'not Linux' };
+  if (process.getuid?.() !== 0) return { ok: false, why: 'not running as root' };
+  const r = spawnSync('sh', ['-c', 'command -v debootstrap'], { encoding: 'utf8' });
+  if (r.status !== 0) return { ok: false, why: 'debootstrap is not installed' };
+  return { ok: true };
+}
+
+/** Makes BASE_IMAGE with vm-images/bootstrap-base.sh when it is missing and this machine can. */
+export async function ensureBaseImage(
+  docker: Docker,
+  imagesDir = defaultImagesDir(),
+  progress: ProgressFn = () => {},
+): Promise<'present' | 'bootstrapped' | 'pull'> {
+  if (await imageLabels(docker, BASE_IMAGE)) return 'present';
+  const can = canBootstrapBase();
+  if (!can.ok) {
+    progress(`base image ${BASE_IMAGE} missing; ${can.why}: docker build will pull it`);
+    return 'pull';
+  }
+  progress(`base image ${BASE_IMAGE} missing: making it with debootstrap`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(join(imagesDir, 'bootstrap-base.sh'), [BASE_IMAGE], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach(progress));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      d.toString().split('\n').filter(Boolean).forEach(progress);
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bootstrap-base.sh failed (exit ${code}): ${err.trim()}`)),
+    );
+  });
+  return 'bootstrapped';
+}
+
+interface BuildMessage {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/** Builds spec.tag unless an image with that tag and content hash exists. Returns whether it built. */
+export async function ensureImage(
+  docker: Docker,
+  spec: ImageSpec,
+  progress: ProgressFn = () => {},
+): Promise<boolean> {
+  const labels = await imageLabels(docker, spec.tag);
+  if (labels && labels[CONTENT_HASH_LABEL] === spec.hash) return false;
+  if (!existsSync(join(spec.context, 'Dockerfile'))) throw new Error(`no Dockerfile in ${spec.context}`);
+  progress(`building ${spec.tag}`);
+  const stream = await docker.buildImage(
+    { context: spec.context, src: spec.files },
+    { t: spec.tag, labels: { [CONTENT_HASH_LABEL]: spec.hash }, rm: true, forcerm: true },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let failure: string | undefined;
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null) => (err ? reject(err) : failure ? reject(new Error(failure)) : resolve()),
+      (m: BuildMessage) => {
+        if (m.error) failure = `building ${spec.tag} failed: ${m.errorDetail?.message ?? m.error}`;
+        const line = (m.stream ?? m.status ?? '').trimEnd();
+        if (line && /^(Step \d+\/\d+|Successfully)/.test(line))
+          progress(line.length > 120 ? `${line.slice(0, 117)}...` : line);
+      },
+    );
+  });
+  return true;
+}
+
+export interface EnsuredImages {
+  node: string;
+  busybox: string;
+  /** What had to be done: base made, images built. */
+  baseImage: 'present' | 'bootstrapped' | 'pull';
+  built: string[];
+}
+
+/** Makes sure the node image and the busybox test image exist (building what is missing). */
+export async function ensureNodeImages(
+  docker: Docker,
+  opts: { imagesDir?: string; progress?: ProgressFn; busybox?: boolean } = {},
+): Promise<EnsuredImages> {
+  const dir = opts.imagesDir ?? defaultImagesDir();
+  const progress = opts.progress ?? (() => {});
+  const node = nodeImageSpec(dir);
+  const busybox = busyboxImageSpec(dir);
+  const need = [node, ...(opts.busybox === false ? [] : [busybox])];
+  let baseImage: EnsuredImages['baseImage'] = 'present';
+  const missing: ImageSpec[] = [];
+  for (const s of need) {
+    const labels = await imageLabels(docker, s.tag);
+    if (!labels || labels[CONTENT_HASH_LABEL] !== s.hash) missing.push(s);
+  }
+  if (missing.length) baseImage = await ensureBaseImage(docker, dir, progress);
+  const built: string[] = [];
+  for (const s of missing) if (await ensureImage(docker, s, progress)) built.push(s.tag);
+  return { node: node.tag, busybox: busybox.tag, baseImage, built };
+}
