@@ -36,9 +36,11 @@ if (!suites.length && !filters.length) {
   failed |= run('npx', ['eslint', '--max-warnings=0', '--no-warn-ignored', '.']);
   console.log('» format');
   failed |= run('npx', ['prettier', '--check', '--log-level=warn', '.']);
+  console.log('» renderer (vue-tsc + reducer tests)');
+  failed |= run(process.execPath, ['bin/check-renderer.mjs']);
 }
 for (const suite of want) {
-  const dirs = suite === 'unit' ? ['core', 'electron'] : ['e2e'];
+  const dirs = suite === 'unit' ? ['core', 'electron', 'renderer/src'] : ['e2e'];
   let files = dirs.flatMap((d) => {
     try {
       return walk(join(root, d));

@@ -11,6 +11,7 @@ const USAGE = `berth — a local multi-node Kubernetes-compatible cluster
 Usage:
   berth up [--name N] [--nodes K] [--driver docker|qemu|simulated] [--data-dir D] [--api-port P]
   berth kubeconfig [--user U] [--data-dir D]
+  berth serve [--port P] [--data-dir D]     the GUI in a browser (127.0.0.1, token in the printed URL)
   berth down [--data-dir D]
   berth delete [--data-dir D]
 
@@ -29,6 +30,9 @@ export async function main(argv: string[]): Promise<void> {
         return await runDelete(rest);
       case 'kubeconfig':
         return await runKubeconfig(rest);
+      case 'serve':
+        // Loaded on demand: the GUI server pulls in the Kubernetes client library.
+        return await (await import('./serve.ts')).runServe(rest);
       case undefined:
       case 'help':
       case '--help':

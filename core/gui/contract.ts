@@ -1,0 +1,233 @@
+/**
+ * The one typed contract between the GUI renderer and the main-process services (DESIGN.md §6).
+ * TYPES ONLY: this file is imported by core/gui (the services), electron/ (IPC shell, re-exported as
+ * electron/contract.ts) and renderer/ (Vue app). It must stay free of runtime code and imports, so
+ * that each side can use it without pulling in the other.
+ *
+ * Transport: in Electron, `request` is an `ipcRenderer.invoke` on IPC_REQUEST_CHANNEL and events
+ * arrive on IPC_EVENT_CHANNEL; in browser mode (`berth serve`) both travel as JSON text frames on one
+ * authenticated WebSocket: the client sends `RequestMessage`s, the server sends `ResponseMessage`s and
+ * `EventMessage`s, in order.
+ */
+
+// ─── Kubernetes objects as plain JSON ──────────────────────────────────────────────────────────────
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+}
+
+/** Any Kubernetes object exactly as the API server sent it (JSON). Views narrow it per kind. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [field: string]: JsonValue | ObjectMeta | undefined;
+}
+
+/** A `metav1.Status` (errors and the result of some deletes). */
+export interface KubeStatus {
+  kind?: 'Status';
+  apiVersion?: string;
+  status?: 'Success' | 'Failure';
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    uid?: string;
+    causes?: { reason?: string; message?: string; field?: string }[];
+  };
+}
+
+/** Group/version/resource, e.g. { group: '', version: 'v1', resource: 'pods' } or apps/v1 deployments. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  resource: string;
+}
+
+// ─── Clusters ──────────────────────────────────────────────────────────────────────────────────────
+
+export type ClusterSource = 'berth' | 'kubeconfig';
+
+export interface ClusterInfo {
+  /** Stable id: `berth:<data dir>` for built-in clusters, `kubeconfig:<context>` for the user's contexts. */
+  id: string;
+  /** Display name: the Berth cluster name, or the kubeconfig context name. */
+  name: string;
+  source: ClusterSource;
+  /** API server URL (from the kubeconfig). */
+  server: string;
+  /** `running` when /readyz answered ok, `unreachable` otherwise; `unknown` when not probed. */
+  status: 'running' | 'unreachable' | 'unknown';
+  /** Built-in clusters: their data dir. */
+  dataDir?: string;
+  /** The namespace of the context (kubeconfig), if any. */
+  namespace?: string;
+}
+
+// ─── Watch stream ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * What the watch service sends for one subscription, in order, batched:
+ * - SYNC: a full list (first, and again after every relist, e.g. after 410 Gone) — replaces all items.
+ * - ADDED / MODIFIED / DELETED: watch events after the SYNC's resourceVersion.
+ * - BOOKMARK: progress marker (resourceVersion only).
+ * - ERROR: a watch error; code 410 means "expired, a SYNC follows"; other codes are shown to the user.
+ */
+export type WatchEvent =
+  | { type: 'SYNC'; items: KubeObject[]; resourceVersion: string }
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }
+  | { type: 'BOOKMARK'; resourceVersion: string }
+  | { type: 'ERROR'; status: KubeStatus };
+
+export type WatchEventType = WatchEvent['type'];
+
+// ─── Apply ─────────────────────────────────────────────────────────────────────────────────────────
+
+export interface ApplyDocumentResult {
+  /** 0-based index of the YAML document. */
+  index: number;
+  /** 1-based line of the document's first line in the submitted text. */
+  line: number;
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  /** created / configured / unchanged (as kubectl prints), or failed. */
+  action: 'created' | 'configured' | 'unchanged' | 'failed';
+  /** The object as the server would store it (dry run) or stored it (apply). */
+  object?: KubeObject;
+  error?: ContractError;
+}
+
+export interface ApplyResult {
+  /** True when only the server-side dry run ran (dryRun requested, or some document failed it). */
+  dryRun: boolean;
+  documents: ApplyDocumentResult[];
+}
+
+// ─── Methods ───────────────────────────────────────────────────────────────────────────────────────
+
+export interface ClusterScoped {
+  /** A ClusterInfo.id. */
+  cluster: string;
+}
+
+export interface Methods {
+  'clusters.list': { params: Record<string, never>; result: ClusterInfo[] };
+  'resources.list': {
+    params: ClusterScoped & {
+      ref: ResourceRef;
+      namespace?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+    };
+    result: { items: KubeObject[]; resourceVersion: string };
+  };
+  'resources.get': {
+    params: ClusterScoped & { ref: ResourceRef; namespace?: string; name: string };
+    result: KubeObject;
+  };
+  /** Starts a list+watch; events arrive as WatchBatchMessages for `subscriptionId` (chosen by the caller). */
+  'resources.subscribe': {
+    params: ClusterScoped & {
+      subscriptionId: string;
+      ref: ResourceRef;
+      namespace?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+    };
+    result: { subscriptionId: string };
+  };
+  'resources.unsubscribe': { params: { subscriptionId: string }; result: { stopped: boolean } };
+  /** Multi-document YAML: server-side dry run of every document first; applied only if all pass. */
+  'resources.apply': {
+    params: ClusterScoped & { yaml: string; defaultNamespace?: string; dryRun?: boolean; force?: boolean };
+    result: ApplyResult;
+  };
+  'resources.delete': {
+    params: ClusterScoped & {
+      ref: ResourceRef;
+      namespace?: string;
+      name: string;
+      propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+    };
+    result: KubeStatus | KubeObject;
+  };
+  /** The cluster's kubeconfig (admin for built-in clusters; the single context otherwise). */
+  'kubeconfig.export': { params: ClusterScoped; result: { yaml: string; fileName: string } };
+}
+
+export type Method = keyof Methods;
+export type Params<M extends Method> = Methods[M]['params'];
+export type Result<M extends Method> = Methods[M]['result'];
+
+export interface ContractError {
+  message: string;
+  /** HTTP status code of the Kubernetes API answer, when the error came from it. */
+  code?: number;
+  /** Kubernetes Status reason (NotFound, AlreadyExists, Invalid, Forbidden, Expired…). */
+  reason?: string;
+  /** 1-based line in submitted YAML the error refers to (apply). */
+  line?: number;
+  causes?: { reason?: string; message?: string; field?: string }[];
+}
+
+// ─── Wire messages ─────────────────────────────────────────────────────────────────────────────────
+
+export type RequestMessage = {
+  [M in Method]: { kind: 'request'; id: number; method: M; params: Params<M> };
+}[Method];
+
+export type ResponseMessage =
+  | { kind: 'response'; id: number; ok: true; result: Result<Method> }
+  | { kind: 'response'; id: number; ok: false; error: ContractError };
+
+export interface WatchBatchMessage {
+  kind: 'event';
+  channel: 'resources.watch';
+  subscriptionId: string;
+  events: WatchEvent[];
+}
+
+export type EventMessage = WatchBatchMessage;
+export type ServerMessage = ResponseMessage | EventMessage;
+
+/** What the renderer sees, whatever the transport (Electron preload bridge or WebSocket client). */
+export interface BerthBridge {
+  request<M extends Method>(method: M, params: Params<M>): Promise<Result<M>>;
+  /** Registers an event listener; returns a function that removes it. */
+  onEvent(listener: (message: EventMessage) => void): () => void;
+}
+
+/** What the main process answers to an IPC request (the preload turns `ok: false` into a rejection). */
+export type IpcReply = { ok: true; result: Result<Method> } | { ok: false; error: ContractError };
+
+/** Electron IPC channel names (the preload exposes a BerthBridge built on them as `window.berth`). */
+export type IpcRequestChannel = 'berth:request';
+export type IpcEventChannel = 'berth:event';

@@ -1,0 +1,249 @@
+/**
+ * The GUI services against a real cluster (API server over HTTPS, through @kubernetes/client-node and
+ * the data dir's kubeconfig — the same path `berth serve` takes), plus the watch subscription's relist
+ * on 410 Gone with a scripted client.
+ */
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
+import { ClusterRegistry } from './clusters.ts';
+import { GuiService, type GuiSession } from './service.ts';
+import { WatchSubscription } from './watch.ts';
+import { fieldPath } from './apply.ts';
+import type { EventMessage, KubeObject, WatchEvent } from './contract.ts';
+import type { KubeClient } from './kube-client.ts';
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const PODS = { group: '', version: 'v1', resource: 'pods' };
+const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
+
+describe('GUI services against a cluster', () => {
+  let dir: string;
+  let home: string;
+  let cluster: RunningCluster;
+  let session: GuiSession;
+  let id: string;
+  const events: EventMessage[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-gui-'));
+    home = mkdtempSync(join(tmpdir(), 'berth-gui-home-'));
+    cluster = await startCluster({ dataDir: dir, apiPort: 0, driver: 'simulated', nodes: 1 });
+    const service = new GuiService({
+      registry: new ClusterRegistry({ dataDirs: [dir], env: { HOME: home } }),
+      watch: { batchMs: 10 },
+    });
+    session = service.openSession((m) => events.push(m));
+  });
+  after(async () => {
+    session?.close();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test('clusters.list shows the data dir cluster as running', async () => {
+    const list = await session.call('clusters.list', {});
+    assert.equal(list.length, 1);
+    assert.equal(list[0]!.source, 'berth');
+    assert.equal(list[0]!.status, 'running');
+    assert.equal(list[0]!.server, cluster.url);
+    id = list[0]!.id;
+  });
+
+  test('subscribe: SYNC first, then batched watch events for changes', async () => {
+    await session.call('resources.subscribe', {
+      cluster: id,
+      subscriptionId: 'cm',
+      ref: CONFIGMAPS,
+      namespace: 'default',
+    });
+    const batches = (): WatchEvent[] =>
+      events.filter((e) => e.subscriptionId === 'cm').flatMap((e) => e.events);
+    await waitFor('SYNC', () => batches()[0]?.type === 'SYNC');
+
+    const yaml = ['a', 'b', 'c']
+      .map((n) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gui-${n}\ndata:\n  k: "${n}"\n`)
+      .join('---\n');
+    const applied = await session.call('resources.apply', { cluster: id, yaml });
+    assert.equal(applied.dryRun, false);
+    assert.deepEqual(
+      applied.documents.map((d) => [d.name, d.action, d.line]),
+      [
+        ['gui-a', 'created', 1],
+        ['gui-b', 'created', 8],
+        ['gui-c', 'created', 15],
+      ],
+    );
+    await waitFor('3 ADDED', () => batches().filter((e) => e.type === 'ADDED').length === 3);
+    const added = batches().filter((e): e is Extract<WatchEvent, { object: unknown }> => e.type === 'ADDED');
+    assert.deepEqual(
+      added.map((e) => e.object.kind),
+      ['ConfigMap', 'ConfigMap', 'ConfigMap'],
+    );
+
+    // Unchanged on re-apply (kubectl's wording), and nothing written.
+    const again = await session.call('resources.apply', { cluster: id, yaml });
+    assert.deepEqual(
+      again.documents.map((d) => d.action),
+      ['unchanged', 'unchanged', 'unchanged'],
+    );
+
+    await session.call('resources.delete', {
+      cluster: id,
+      ref: CONFIGMAPS,
+      namespace: 'default',
+      name: 'gui-b',
+    });
+    await waitFor('DELETED', () =>
+      batches().some((e) => e.type === 'DELETED' && e.object.metadata.name === 'gui-b'),
+    );
+    const stopped = await session.call('resources.unsubscribe', { subscriptionId: 'cm' });
+    assert.equal(stopped.stopped, true);
+  });
+
+  test('apply: a failing dry run applies nothing and points at the line', async () => {
+    const yaml = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: gui-ok
+data:
+  a: b
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gui-bad
+spec:
+  replicas: "three"
+  selector:
+    matchLabels: { app: x }
+  template:
+    metadata:
+      labels: { app: x }
+    spec:
+      containers: [{ name: c, image: registry.berth.test/x:1 }]
+`;
+    const r = await session.call('resources.apply', { cluster: id, yaml });
+    assert.equal(r.dryRun, true);
+    assert.equal(r.documents[0]!.action, 'created', 'the first document passed its dry run');
+    assert.equal(r.documents[1]!.action, 'failed');
+    assert.equal(
+      r.documents[1]!.error?.line,
+      13,
+      `error on the replicas line: ${JSON.stringify(r.documents[1])}`,
+    );
+    await assert.rejects(
+      session.call('resources.get', { cluster: id, ref: CONFIGMAPS, namespace: 'default', name: 'gui-ok' }),
+      /not found/,
+    );
+    const bad = await session.call('resources.apply', {
+      cluster: id,
+      yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n',
+    });
+    assert.equal(bad.documents[0]!.action, 'failed');
+    assert.equal(bad.documents[0]!.error?.line, 5, 'YAML errors point at their line');
+  });
+
+  test('get and list speak plain JSON; unknown methods and bad params are refused', async () => {
+    const pods = await session.call('resources.list', { cluster: id, ref: PODS });
+    assert.ok(/^\d+$/.test(pods.resourceVersion));
+    const r = await session.handle('store.open', {});
+    assert.equal(r.ok, false);
+    const r2 = await session.handle('resources.list', {
+      cluster: id,
+      ref: { version: '../x', resource: 'pods' },
+    });
+    assert.equal(r2.ok, false);
+    const r3 = await session.handle('resources.get', { cluster: 'berth:/nowhere', ref: PODS, name: 'x' });
+    assert.equal(r3.ok, false);
+  });
+
+  test('kubeconfig.export returns the admin kubeconfig', async () => {
+    const k = await session.call('kubeconfig.export', { cluster: id });
+    assert.match(k.yaml, /client-certificate-data/);
+    assert.equal(k.fileName, 'berth.kubeconfig');
+  });
+});
+
+test('WatchSubscription relists after 410 Gone and resumes after a normal watch end', async () => {
+  const obj = (name: string, rv: string): KubeObject => ({
+    metadata: { name, namespace: 'd', resourceVersion: rv },
+  });
+  let lists = 0;
+  const watches: string[] = [];
+  const fake = {
+    async kindOf() {
+      return 'Pod';
+    },
+    async list() {
+      lists++;
+      return { items: [obj(`p${lists}`, String(lists * 100))], resourceVersion: String(lists * 100) };
+    },
+    async watch(
+      _ref: unknown,
+      _ns: unknown,
+      q: { resourceVersion: string },
+      onEvent: (t: string, o: unknown) => void,
+      onDone: (e: unknown) => void,
+    ) {
+      watches.push(q.resourceVersion);
+      const n = watches.length;
+      setTimeout(() => {
+        if (n === 1) {
+          onEvent('ADDED', obj('x', '101'));
+          onDone(null); // server-side timeout: resume from 101
+        } else if (n === 2) {
+          onEvent('ERROR', {
+            kind: 'Status',
+            code: 410,
+            reason: 'Expired',
+            message: 'too old resource version',
+          });
+          onDone(null);
+        } else if (n === 3) {
+          onDone(Object.assign(new Error('Gone'), { statusCode: 410 })); // 410 as an HTTP status
+        }
+      }, 5);
+      return new AbortController();
+    },
+  };
+  const got: WatchEvent[] = [];
+  const sub = new WatchSubscription(fake as unknown as KubeClient, { ref: PODS }, (b) => got.push(...b), {
+    batchMs: 1,
+    maxBackoffMs: 10,
+  });
+  await sub.start();
+  await waitFor('three lists', () => lists === 3 && got.filter((e) => e.type === 'SYNC').length === 3, 3000);
+  sub.stop();
+  assert.deepEqual(watches.slice(0, 3), ['100', '101', '200']);
+  assert.deepEqual(
+    got.map((e) => e.type),
+    ['SYNC', 'ADDED', 'ERROR', 'SYNC', 'ERROR', 'SYNC'],
+  );
+  const added = got[1] as Extract<WatchEvent, { object: unknown }>;
+  assert.equal(added.object.kind, 'Pod', 'kind filled in when the server omits it');
+});
+
+test('fieldPath parses Kubernetes field paths', () => {
+  assert.deepEqual(fieldPath('spec.template.spec.containers[0].image'), [
+    'spec',
+    'template',
+    'spec',
+    'containers',
+    0,
+    'image',
+  ]);
+});

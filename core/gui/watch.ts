@@ -1,0 +1,191 @@
+/**
+ * One list+watch subscription for the GUI, reflector style (client-go's Reflector, simplified):
+ * LIST → SYNC, then WATCH from the list's resourceVersion with bookmarks; when the watch ends normally
+ * (server timeout) it resumes from the last seen resourceVersion; on 410 Gone (as an ERROR event or as
+ * the HTTP status) it forwards the ERROR and relists (a fresh SYNC); other failures retry with capped
+ * exponential backoff. Events are batched (default 50 ms or 500 events) before they are emitted.
+ */
+import type { KubeObject, KubeStatus, ResourceRef, WatchEvent } from './contract.ts';
+import { KubeApiError, type KubeClient } from './kube-client.ts';
+
+export interface SubscriptionSpec {
+  ref: ResourceRef;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface SubscriptionOptions {
+  batchMs?: number;
+  maxBatch?: number;
+  maxBackoffMs?: number;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function statusCodeOf(err: unknown): number | undefined {
+  if (err instanceof KubeApiError) return err.code;
+  if (isObject(err) && typeof err['statusCode'] === 'number') return err['statusCode'];
+  return undefined;
+}
+
+export class WatchSubscription {
+  private client: KubeClient;
+  private spec: SubscriptionSpec;
+  private emit: (events: WatchEvent[]) => void;
+  private batchMs: number;
+  private maxBatch: number;
+  private maxBackoffMs: number;
+  private queue: WatchEvent[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private controller: AbortController | undefined;
+  private resourceVersion = '';
+  private stopped = false;
+  private failures = 0;
+  private apiVersion: string;
+  private kind: string | undefined;
+
+  constructor(
+    client: KubeClient,
+    spec: SubscriptionSpec,
+    emit: (events: WatchEvent[]) => void,
+    opts: SubscriptionOptions = {},
+  ) {
+    this.client = client;
+    this.spec = spec;
+    this.emit = emit;
+    this.batchMs = opts.batchMs ?? 50;
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    this.apiVersion = spec.ref.group ? `${spec.ref.group}/${spec.ref.version}` : spec.ref.version;
+  }
+
+  /** Lists once; resolves after the first SYNC is queued, rejects if that first list fails. */
+  async start(): Promise<void> {
+    this.kind = await this.client.kindOf(this.spec.ref);
+    await this.relist();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.controller?.abort();
+    this.controller = undefined;
+    this.flush();
+  }
+
+  private push(ev: WatchEvent): void {
+    if (this.stopped) return;
+    this.queue.push(ev);
+    if (this.queue.length >= this.maxBatch) this.flush();
+    else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), this.batchMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (!this.queue.length) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.emit(batch);
+  }
+
+  private async relist(): Promise<void> {
+    const { items, resourceVersion } = await this.client.list(this.spec.ref, this.spec.namespace, {
+      ...(this.spec.labelSelector ? { labelSelector: this.spec.labelSelector } : {}),
+      ...(this.spec.fieldSelector ? { fieldSelector: this.spec.fieldSelector } : {}),
+    });
+    if (this.stopped) return;
+    this.resourceVersion = resourceVersion;
+    this.push({ type: 'SYNC', items, resourceVersion });
+    this.failures = 0;
+    void this.startWatch();
+  }
+
+  private retry(what: () => Promise<void>): void {
+    if (this.stopped) return;
+    const delay = Math.min(this.maxBackoffMs, 500 * 2 ** Math.min(this.failures, 10));
+    this.failures++;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      what().catch((e: unknown) => {
+        this.push({ type: 'ERROR', status: this.statusFrom(e) });
+        this.retry(what);
+      });
+    }, delay);
+  }
+
+  private statusFrom(e: unknown): KubeStatus {
+    if (e instanceof KubeApiError) return e.status;
+    return { status: 'Failure', message: e instanceof Error ? e.message : String(e) };
+  }
+
+  private async startWatch(): Promise<void> {
+    if (this.stopped) return;
+    let expired = false;
+    let sawEvent = false;
+    const onEvent = (type: string, obj: unknown): void => {
+      if (this.stopped) return;
+      sawEvent = true;
+      if (type === 'ERROR') {
+        const status: KubeStatus = isObject(obj) ? (obj as KubeStatus) : { message: String(obj) };
+        if (status.code === 410) expired = true;
+        this.push({ type: 'ERROR', status });
+        return;
+      }
+      if (!isObject(obj) || !isObject(obj['metadata'])) return;
+      const object = obj as unknown as KubeObject;
+      const rv = object.metadata.resourceVersion;
+      if (rv) this.resourceVersion = rv;
+      if (type === 'BOOKMARK') {
+        if (rv) this.push({ type: 'BOOKMARK', resourceVersion: rv });
+      } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+        this.push({
+          type,
+          object: {
+            ...object,
+            apiVersion: object.apiVersion ?? this.apiVersion,
+            ...(object.kind || !this.kind ? {} : { kind: this.kind }),
+          },
+        });
+      }
+    };
+    const onDone = (err: unknown): void => {
+      this.controller = undefined;
+      if (this.stopped) return;
+      const code = statusCodeOf(err);
+      if (expired || code === 410) {
+        if (!expired)
+          this.push({
+            type: 'ERROR',
+            status: { status: 'Failure', code: 410, reason: 'Expired', message: 'watch expired' },
+          });
+        void this.relist().catch((e: unknown) => {
+          this.push({ type: 'ERROR', status: this.statusFrom(e) });
+          this.retry(() => this.relist());
+        });
+      } else if (err) {
+        this.retry(() => this.startWatch());
+      } else {
+        // A normal end (timeoutSeconds): resume right away from the last resourceVersion.
+        if (sawEvent) this.failures = 0;
+        if (sawEvent || this.failures === 0) {
+          this.failures++;
+          void this.startWatch();
+        } else this.retry(() => this.startWatch());
+      }
+    };
+    const query = {
+      resourceVersion: this.resourceVersion,
+      ...(this.spec.labelSelector ? { labelSelector: this.spec.labelSelector } : {}),
+      ...(this.spec.fieldSelector ? { fieldSelector: this.spec.fieldSelector } : {}),
+    };
+    const controller = await this.client.watch(this.spec.ref, this.spec.namespace, query, onEvent, onDone);
+    if (this.stopped) controller.abort();
+    else this.controller = controller;
+  }
+}

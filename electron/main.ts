@@ -1,0 +1,136 @@
+/**
+ * The Electron main process: a thin shell around the same core/gui services that `berth serve` uses.
+ * Security (DESIGN.md §6): contextIsolation + sandbox, no nodeIntegration, no webviews, a strict CSP
+ * (meta tag in renderer/index.html — the page is loaded from file://), navigation and new windows
+ * blocked, every permission denied, and the one IPC handler checks that its sender is the main frame
+ * of our window showing our index.html.
+ *
+ * Run through electron/launch.mjs (registers tsx so this TypeScript runs unbuilt, as `berth` does).
+ */
+import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { EventMessage, IpcEventChannel, IpcReply, IpcRequestChannel } from './contract.ts';
+import { ClusterRegistry, builtinDataDirs } from '../core/gui/clusters.ts';
+import { GuiService, type GuiSession } from '../core/gui/service.ts';
+import { ensureRendererBuilt } from '../core/gui/renderer-build.ts';
+import { appDataDir } from '../core/cluster/paths.ts';
+
+const REQUEST: IpcRequestChannel = 'berth:request';
+const EVENT: IpcEventChannel = 'berth:event';
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Bundles preload.ts to CommonJS (cached by content hash) — sandboxed preloads need a single CJS file. */
+async function buildPreload(): Promise<string> {
+  const src = join(here, 'preload.ts');
+  const outDir = join(here, 'dist');
+  const out = join(outDir, 'preload.cjs');
+  const hashFile = join(outDir, 'preload.hash');
+  const hash = createHash('sha256')
+    .update(readFileSync(src))
+    .update(readFileSync(join(here, '..', 'core', 'gui', 'contract.ts')))
+    .digest('hex');
+  if (existsSync(out) && existsSync(hashFile) && readFileSync(hashFile, 'utf8') === hash) return out;
+  const { build } = await import('esbuild');
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [src],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    external: ['electron'],
+    outfile: out,
+  });
+  writeFileSync(hashFile, hash);
+  return out;
+}
+
+function hardenContents(contents: WebContents): void {
+  contents.on('will-navigate', (e) => e.preventDefault());
+  contents.on('will-redirect', (e) => e.preventDefault());
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  app.on('web-contents-created', (_e, contents) => hardenContents(contents));
+  await app.whenReady();
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+
+  const [{ dir }, preload] = await Promise.all([ensureRendererBuilt((l) => console.log(l)), buildPreload()]);
+  const indexHtml = join(dir, 'index.html');
+  const indexUrl = pathToFileURL(indexHtml).href;
+
+  const service = new GuiService({
+    registry: new ClusterRegistry({ dataDirs: builtinDataDirs(join(appDataDir(), 'clusters')) }),
+  });
+  const sessions = new Map<number, GuiSession>();
+
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    show: false,
+    title: 'Berth',
+    webPreferences: {
+      preload,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  const wc = win.webContents;
+  const wcId = wc.id;
+  wc.on('destroyed', () => {
+    sessions.get(wcId)?.close();
+    sessions.delete(wcId);
+  });
+
+  /** Only the top frame of our window, showing our own index.html, may call the services. */
+  const trusted = (event: IpcMainInvokeEvent): boolean => {
+    const frame = event.senderFrame;
+    if (event.sender !== wc || wc.isDestroyed() || !frame || frame !== wc.mainFrame) return false;
+    const url = new URL(frame.url);
+    return (
+      url.protocol === 'file:' &&
+      `${url.origin === 'null' ? 'file://' : url.origin}${url.pathname}` === indexUrl
+    );
+  };
+
+  ipcMain.handle(REQUEST, async (event, method, params): Promise<IpcReply> => {
+    if (!trusted(event)) return { ok: false, error: { message: 'forbidden: untrusted sender', code: 403 } };
+    let s = sessions.get(wcId);
+    if (!s) {
+      s = service.openSession((m: EventMessage) => {
+        if (!wc.isDestroyed()) wc.send(EVENT, m);
+      });
+      sessions.set(wcId, s);
+    }
+    return s.handle(method, params);
+  });
+
+  win.once('ready-to-show', () => win.show());
+  app.on('second-instance', () => {
+    if (win.isDestroyed()) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  await win.loadFile(indexHtml);
+}
+
+main().catch((e: unknown) => {
+  console.error(`berth: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  app.quit();
+});
