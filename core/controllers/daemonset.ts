@@ -27,6 +27,7 @@ import {
   SharedInformerFactory,
 } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { OwnedObjectEvents } from './owned-events.ts';
 import { matchNodeSelectorTerm, tolerated } from '../scheduler/plugins.ts';
 import { computeHash, scaledValue } from './deployment.ts';
 import {
@@ -212,6 +213,7 @@ const isTerminal = (p: KObject): boolean => podPhase(p) === 'Succeeded' || podPh
 
 export class DaemonSetController {
   readonly queue = new WorkQueue();
+  private readonly owned: OwnedObjectEvents;
   private readonly daemonSets: SharedInformer;
   private readonly nodes: SharedInformer;
   private readonly pods: SharedInformer;
@@ -241,27 +243,14 @@ export class DaemonSetController {
       },
       delete: () => this.enqueueAll(),
     });
-    this.pods.addHandlers({
-      add: (p) => this.objChanged(p),
-      update: (old, p) => {
-        const a = controllerRef(old);
-        if (a && a.uid !== controllerRef(p)?.uid) this.enqueueOwner(old);
-        if (!controllerRef(p) && JSON.stringify(old.metadata.labels) !== JSON.stringify(p.metadata.labels))
-          this.enqueueMatching(p);
-        this.objChanged(p);
-        if (!isPodReady(old) && isPodReady(p)) {
-          const ds = this.ownerOf(p);
-          const mrs = ds ? (dsSpec(ds).minReadySeconds ?? 0) : 0;
-          if (ds && mrs > 0) this.queue.addAfter(keyOf(ds), mrs * 1000 + 50);
-        }
-      },
-      delete: (p) => this.enqueueOwner(p),
-    });
-    this.revisions.addHandlers({
-      add: (r) => this.objChanged(r),
-      update: (_o, r) => this.objChanged(r),
-      delete: (r) => this.enqueueOwner(r),
-    });
+    this.owned = new OwnedObjectEvents(
+      this.daemonSets,
+      'DaemonSet',
+      (o) => fromLabelSelectorObject(dsSpec(o).selector),
+      this.queue,
+    );
+    this.pods.addHandlers(this.owned.handlers((o) => dsSpec(o).minReadySeconds ?? 0));
+    this.revisions.addHandlers(this.owned.handlers());
   }
 
   start(): void {
@@ -291,31 +280,6 @@ export class DaemonSetController {
       !!a.spec?.unschedulable !== !!b.spec?.unschedulable ||
       conds(a) !== conds(b)
     );
-  }
-
-  private ownerOf(o: KObject): KObject | undefined {
-    const r = controllerRef(o);
-    if (!r || r.kind !== 'DaemonSet') return undefined;
-    const ds = this.daemonSets.get(o.metadata.namespace ?? '', r.name);
-    return ds && ds.metadata.uid === r.uid ? ds : undefined;
-  }
-
-  private enqueueOwner(o: KObject): void {
-    const ds = this.ownerOf(o);
-    if (ds) this.queue.add(keyOf(ds));
-  }
-
-  private enqueueMatching(o: KObject): void {
-    if (o.metadata.deletionTimestamp) return;
-    for (const ds of this.daemonSets.list(o.metadata.namespace ?? '')) {
-      const sel = fromLabelSelectorObject(dsSpec(ds).selector);
-      if (sel?.length && matchesLabels(sel, o.metadata.labels)) this.queue.add(keyOf(ds));
-    }
-  }
-
-  private objChanged(o: KObject): void {
-    if (controllerRef(o)) this.enqueueOwner(o);
-    else this.enqueueMatching(o);
   }
 
   // ---- sync ----

@@ -13,7 +13,7 @@
  */
 import { deepCopy, type KObject, rfc3339 } from '../api/object.ts';
 import { StatusError } from '../api/status.ts';
-import { fromLabelSelectorObject, matchesLabels } from '../apiserver/label-selector.ts';
+import { fromLabelSelectorObject } from '../apiserver/label-selector.ts';
 import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
 import {
   controllerRef,
@@ -23,6 +23,7 @@ import {
   SharedInformerFactory,
 } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { OwnedObjectEvents } from './owned-events.ts';
 import { claimObjects, ownerRefFor, type PodTemplate, PODS, recordEvent } from './replicaset.ts';
 
 export const DEPLOYMENTS: ResourceRef = { group: 'apps', version: 'v1', resource: 'deployments' };
@@ -280,6 +281,7 @@ function compact<T extends object>(st: T): T {
 
 export class DeploymentController {
   readonly queue = new WorkQueue();
+  private readonly owned: OwnedObjectEvents;
   private readonly deployments: SharedInformer;
   private readonly replicaSets: SharedInformer;
   private readonly pods: SharedInformer;
@@ -300,17 +302,13 @@ export class DeploymentController {
       update: (_o, d) => this.queue.add(keyOf(d)),
       delete: (d) => this.queue.add(keyOf(d)),
     });
-    this.replicaSets.addHandlers({
-      add: (rs) => this.rsChanged(rs),
-      update: (old, rs) => {
-        const a = controllerRef(old);
-        if (a && a.uid !== controllerRef(rs)?.uid) this.enqueueOwner(old);
-        this.rsChanged(rs);
-        if (!controllerRef(rs) && JSON.stringify(old.metadata.labels) !== JSON.stringify(rs.metadata.labels))
-          this.enqueueMatching(rs);
-      },
-      delete: (rs) => this.enqueueOwner(rs),
-    });
+    this.owned = new OwnedObjectEvents(
+      this.deployments,
+      'Deployment',
+      (d) => fromLabelSelectorObject(dspec(d).selector),
+      this.queue,
+    );
+    this.replicaSets.addHandlers(this.owned.handlers());
     this.pods.addHandlers({
       // Recreate waits for old pods to be gone.
       delete: (p) => {
@@ -318,7 +316,7 @@ export class DeploymentController {
         if (!r || r.kind !== 'ReplicaSet') return;
         const rs = this.replicaSets.get(p.metadata.namespace ?? '', r.name);
         if (!rs) return;
-        const d = this.ownerOf(rs);
+        const d = this.owned.ownerOf(rs);
         if (d && !isRolling(d)) this.queue.add(keyOf(d));
       },
     });
@@ -333,31 +331,6 @@ export class DeploymentController {
     this.queue.shutDown();
     this.ownFactory?.stop();
     await this.running;
-  }
-
-  private ownerOf(rs: KObject): KObject | undefined {
-    const r = controllerRef(rs);
-    if (!r || r.kind !== 'Deployment') return undefined;
-    const d = this.deployments.get(rs.metadata.namespace ?? '', r.name);
-    return d && d.metadata.uid === r.uid ? d : undefined;
-  }
-
-  private enqueueOwner(rs: KObject): void {
-    const d = this.ownerOf(rs);
-    if (d) this.queue.add(keyOf(d));
-  }
-
-  private enqueueMatching(rs: KObject): void {
-    if (rs.metadata.deletionTimestamp) return;
-    for (const d of this.deployments.list(rs.metadata.namespace ?? '')) {
-      const sel = fromLabelSelectorObject(dspec(d).selector);
-      if (sel?.length && matchesLabels(sel, rs.metadata.labels)) this.queue.add(keyOf(d));
-    }
-  }
-
-  private rsChanged(rs: KObject): void {
-    if (controllerRef(rs)) this.enqueueOwner(rs);
-    else this.enqueueMatching(rs);
   }
 
   // ---- sync ----

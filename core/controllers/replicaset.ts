@@ -25,6 +25,7 @@ import {
   SharedInformerFactory,
 } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { OwnedObjectEvents } from './owned-events.ts';
 
 export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
@@ -329,6 +330,7 @@ export class ReplicaSetController {
   private readonly pods: SharedInformer;
   private readonly ownFactory?: SharedInformerFactory;
   private running?: Promise<void>;
+  private readonly owned: OwnedObjectEvents;
 
   constructor(
     private readonly client: InProcessClient,
@@ -344,24 +346,10 @@ export class ReplicaSetController {
       update: (_old, o) => this.queue.add(keyOf(o)),
       delete: (o) => this.queue.add(keyOf(o)),
     });
-    this.pods.addHandlers({
-      add: (p) => this.podChanged(p),
-      update: (old, p) => {
-        const oldRef = controllerRef(old);
-        const newRef = controllerRef(p);
-        if (oldRef && oldRef.uid !== newRef?.uid) this.enqueueOwnerRef(old);
-        if (!newRef && JSON.stringify(old.metadata.labels) !== JSON.stringify(p.metadata.labels))
-          this.enqueueMatching(p);
-        this.podChanged(p);
-        // Requeue when the pod becomes available after minReadySeconds.
-        if (!isPodReady(old) && isPodReady(p)) {
-          const owner = this.ownerOf(p);
-          const mrs = owner ? (((owner['spec'] ?? {}) as RSSpec).minReadySeconds ?? 0) : 0;
-          if (owner && mrs > 0) this.queue.addAfter(keyOf(owner), mrs * 1000 + 50);
-        }
-      },
-      delete: (p) => this.enqueueOwnerRef(p),
-    });
+    this.owned = new OwnedObjectEvents(this.owners, kind.kind, (o) => kind.selector(o), this.queue);
+    this.pods.addHandlers(
+      this.owned.handlers((owner) => ((owner['spec'] ?? {}) as RSSpec).minReadySeconds ?? 0),
+    );
   }
 
   /** Start the informers (if this controller owns them) and the workers. */
@@ -374,31 +362,6 @@ export class ReplicaSetController {
     this.queue.shutDown();
     this.ownFactory?.stop();
     await this.running;
-  }
-
-  private ownerOf(p: KObject): KObject | undefined {
-    const ref = controllerRef(p);
-    if (!ref || ref.kind !== this.kind.kind) return undefined;
-    const o = this.owners.get(p.metadata.namespace ?? '', ref.name);
-    return o && o.metadata.uid === ref.uid ? o : undefined;
-  }
-
-  private enqueueOwnerRef(p: KObject): void {
-    const o = this.ownerOf(p);
-    if (o) this.queue.add(keyOf(o));
-  }
-
-  private enqueueMatching(p: KObject): void {
-    if (p.metadata.deletionTimestamp) return;
-    for (const o of this.owners.list(p.metadata.namespace ?? '')) {
-      const sel = this.kind.selector(o);
-      if (sel && matchesLabels(sel, p.metadata.labels)) this.queue.add(keyOf(o));
-    }
-  }
-
-  private podChanged(p: KObject): void {
-    if (controllerRef(p)) this.enqueueOwnerRef(p);
-    else this.enqueueMatching(p);
   }
 
   /** Reconcile one owner from the cache. */

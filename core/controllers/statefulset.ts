@@ -16,7 +16,7 @@
  */
 import { deepCopy, type KObject } from '../api/object.ts';
 import { StatusError } from '../api/status.ts';
-import { fromLabelSelectorObject, matchesLabels } from '../apiserver/label-selector.ts';
+import { fromLabelSelectorObject } from '../apiserver/label-selector.ts';
 import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
 import {
   controllerRef,
@@ -26,6 +26,7 @@ import {
   SharedInformerFactory,
 } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
+import { OwnedObjectEvents } from './owned-events.ts';
 import { scaledValue } from './deployment.ts';
 import {
   claimRevisions,
@@ -127,6 +128,7 @@ const revisionOfPod = (p: KObject): string => p.metadata.labels?.[CONTROLLER_REV
 
 export class StatefulSetController {
   readonly queue = new WorkQueue();
+  private readonly owned: OwnedObjectEvents;
   private readonly sets: SharedInformer;
   private readonly pods: SharedInformer;
   private readonly claims: SharedInformer;
@@ -151,27 +153,14 @@ export class StatefulSetController {
       update: (_o, s) => this.queue.add(keyOf(s)),
       delete: (s) => this.queue.add(keyOf(s)),
     });
-    this.pods.addHandlers({
-      add: (p) => this.objChanged(p),
-      update: (old, p) => {
-        const a = controllerRef(old);
-        if (a && a.uid !== controllerRef(p)?.uid) this.enqueueOwner(old);
-        if (!controllerRef(p) && JSON.stringify(old.metadata.labels) !== JSON.stringify(p.metadata.labels))
-          this.enqueueMatching(p);
-        this.objChanged(p);
-        if (!isPodReady(old) && isPodReady(p)) {
-          const s = this.ownerOf(p);
-          const mrs = s ? (ssSpec(s).minReadySeconds ?? 0) : 0;
-          if (s && mrs > 0) this.queue.addAfter(keyOf(s), mrs * 1000 + 50);
-        }
-      },
-      delete: (p) => this.enqueueOwner(p),
-    });
-    this.revisions.addHandlers({
-      add: (r) => this.objChanged(r),
-      update: (_o, r) => this.objChanged(r),
-      delete: (r) => this.enqueueOwner(r),
-    });
+    this.owned = new OwnedObjectEvents(
+      this.sets,
+      'StatefulSet',
+      (o) => fromLabelSelectorObject(ssSpec(o).selector),
+      this.queue,
+    );
+    this.pods.addHandlers(this.owned.handlers((o) => ssSpec(o).minReadySeconds ?? 0));
+    this.revisions.addHandlers(this.owned.handlers());
   }
 
   start(): void {
@@ -183,31 +172,6 @@ export class StatefulSetController {
     this.queue.shutDown();
     this.ownFactory?.stop();
     await this.running;
-  }
-
-  private ownerOf(o: KObject): KObject | undefined {
-    const r = controllerRef(o);
-    if (!r || r.kind !== 'StatefulSet') return undefined;
-    const s = this.sets.get(o.metadata.namespace ?? '', r.name);
-    return s && s.metadata.uid === r.uid ? s : undefined;
-  }
-
-  private enqueueOwner(o: KObject): void {
-    const s = this.ownerOf(o);
-    if (s) this.queue.add(keyOf(s));
-  }
-
-  private enqueueMatching(o: KObject): void {
-    if (o.metadata.deletionTimestamp) return;
-    for (const s of this.sets.list(o.metadata.namespace ?? '')) {
-      const sel = fromLabelSelectorObject(ssSpec(s).selector);
-      if (sel?.length && matchesLabels(sel, o.metadata.labels)) this.queue.add(keyOf(s));
-    }
-  }
-
-  private objChanged(o: KObject): void {
-    if (controllerRef(o)) this.enqueueOwner(o);
-    else this.enqueueMatching(o);
   }
 
   // ---- sync ----
