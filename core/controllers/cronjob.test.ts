@@ -14,6 +14,7 @@ import {
   parseSchedule,
   rfc3339In,
 } from './cronjob.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
 const CJS: ResourceRef = { group: 'batch', version: 'v1', resource: 'cronjobs' };
@@ -28,22 +29,6 @@ let client: InProcessClient;
 let ctrl: CronJobController;
 /** The controller's clock: real time + offset. */
 let offset = 0;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 10000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-cj-'));

@@ -9,6 +9,7 @@ import { InProcessClient, type ResourceRef } from '../client/in-process.ts';
 import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
 import { nodeShouldRunDaemonPod, targetNodeName } from './daemonset.ts';
 import { templateOfRevision } from './history.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
@@ -21,22 +22,6 @@ let dir: string;
 let cluster: RunningCluster;
 let client: InProcessClient;
 let nodeNames: string[] = [];
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-ds-'));

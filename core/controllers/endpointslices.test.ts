@@ -7,6 +7,7 @@ import type { KObject } from '../api/object.ts';
 import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
 import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
 import type { SliceEndpoint, SlicePort } from './endpointslices.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const SVC: ResourceRef = { group: '', version: 'v1', resource: 'services' };
@@ -18,22 +19,6 @@ const NS = 'default';
 let dir: string;
 let cluster: RunningCluster;
 let client: InProcessClient;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 10000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-eps-'));

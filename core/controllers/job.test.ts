@@ -14,6 +14,7 @@ import {
   type JobStatus,
   parseIndexes,
 } from './job.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
@@ -26,22 +27,6 @@ let dir: string;
 let cluster: RunningCluster;
 let client: InProcessClient;
 let jobs: JobController;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 10000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-job-'));

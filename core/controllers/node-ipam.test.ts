@@ -8,27 +8,12 @@ import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
 import { startCluster } from '../cluster/cluster.ts';
 import type { SimulatedNodeDriver } from '../nodes/simulated/driver.ts';
 import { CidrSet } from './node-ipam.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
 const SA: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts' };
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const specOf = (n: KObject): { podCIDR?: string; podCIDRs?: string[] } =>
   (n['spec'] ?? {}) as { podCIDR?: string; podCIDRs?: string[] };

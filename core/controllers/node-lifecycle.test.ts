@@ -15,6 +15,7 @@ import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
 import type { SimulatedNodeDriver } from '../nodes/simulated/driver.ts';
 import { nodeLifecycleDefaults, zoneKey, type Taint } from './node-lifecycle.ts';
 import { matchingTolerations, minTolerationMs, toleratesTaint } from './taint-eviction.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const RS: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets' };
@@ -28,22 +29,6 @@ let dir: string;
 let cluster: RunningCluster;
 let client: InProcessClient;
 let driver: SimulatedNodeDriver;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 10000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 before(async () => {
   Object.assign(nodeLifecycleDefaults, {

@@ -8,6 +8,7 @@ import { InProcessClient, type ResourceRef } from '../client/in-process.ts';
 import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
 import { MemoryProvisioner, provisioners } from '../nodes/provisioner.ts';
 import { findBestVolume } from './pv-binder.ts';
+import { waitFor } from '../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const PVS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumes' };
@@ -22,22 +23,6 @@ let cluster: RunningCluster;
 let client: InProcessClient;
 const memory = new MemoryProvisioner('berth.test/memory');
 let unregister: () => void;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 before(async () => {
   unregister = provisioners.register(memory);

@@ -7,6 +7,7 @@ import type { KObject } from '../../api/object.ts';
 import { StatusError } from '../../api/status.ts';
 import { InProcessClient, type ResourceRef } from '../../client/in-process.ts';
 import { startCluster, type RunningCluster } from '../../cluster/cluster.ts';
+import { waitFor } from '../../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const LR: ResourceRef = { group: '', version: 'v1', resource: 'limitranges' };
@@ -18,22 +19,6 @@ const SA: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts' 
 let dir: string;
 let cluster: RunningCluster;
 let client: InProcessClient;
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-lr-'));
