@@ -503,7 +503,8 @@ export class GenericRegistry {
       if ((st.tracksGeneration || old.metadata.generation !== undefined) && specChanged(obj, old))
         m.generation = (old.metadata.generation ?? 0) + 1;
     }
-    this.runAdmit('UPDATE', s, obj, old, ctx);
+    const actx = opts.subresource ? { ...ctx, subresource: opts.subresource } : ctx;
+    this.runAdmit('UPDATE', s, obj, old, actx);
     try {
       const errs = [
         ...validateObjectMeta(obj, st.info.namespaced, st.nameValidation ?? 'subdomain'),
@@ -517,7 +518,7 @@ export class GenericRegistry {
               : [...(st.validate?.(obj, ctx) ?? []), ...(st.validateUpdate?.(obj, old, ctx) ?? [])]),
       ];
       if (errs.length) throw this.invalid(s, name, errs);
-      this.runValidate('UPDATE', s, obj, old, ctx);
+      this.runValidate('UPDATE', s, obj, old, actx);
     } catch (e) {
       this.aborted('UPDATE', s, obj, old);
       throw e;

@@ -54,6 +54,8 @@ export interface RequestContext {
   dryRun: boolean;
   /** The authorizer chain (for review kinds: SelfSubjectAccessReview, SubjectAccessReview, rules reviews). */
   authorizer: import('../auth/types.ts').Authorizer;
+  /** The subresource being written (status, binding, …), as admission attributes carry it. */
+  subresource?: string;
 }
 
 export interface UserInfo {

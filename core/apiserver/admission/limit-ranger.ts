@@ -257,8 +257,9 @@ export function limitRanger(registry: GenericRegistry): AdmissionPlugin {
         st.qosClass = computePodQOS(obj['spec'] as PodSpec);
       }
     },
-    validate(op, s, obj) {
-      if (op === 'DELETE') return;
+    validate(op, s, obj, _old, ctx) {
+      // As upstream (SupportsAttributes): subresource writes are not LimitRanger's business.
+      if (op === 'DELETE' || ctx.subresource) return;
       const pods = is(s, 'pods');
       if (!(pods && op === 'CREATE') && !is(s, 'persistentvolumeclaims')) return;
       const errs: string[] = [];

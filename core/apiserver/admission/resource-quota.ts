@@ -473,19 +473,8 @@ export function resourceQuotaAdmission(registry: GenericRegistry): AdmissionPlug
       if (!info.namespaced) return;
       const ns = obj.metadata.namespace ?? '';
       if (!ns) return;
-      // Subresource writes (status, binding, …) keep the main object's spec: nothing to charge.
-      if (op === 'UPDATE' && old) {
-        const specOf = (o: KObject) => {
-          const c: Record<string, unknown> = { ...o };
-          delete c['metadata'];
-          delete c['status'];
-          delete c['apiVersion'];
-          delete c['kind'];
-          return JSON.stringify(c);
-        };
-        if (specOf(obj) === specOf(old) && JSON.stringify(obj['status']) === JSON.stringify(old['status']))
-          return;
-      }
+      // As upstream: quota ignores every subresource write (status, binding, …).
+      if (ctx.subresource) return;
       const ev = evaluatorFor(info.group, info.resource);
       if (op === 'UPDATE' && !ev.handlesUpdate) return;
       const rqs = rqServed();
