@@ -67,7 +67,8 @@ export class ApiServer {
   readonly table: ResourceTable;
   readonly registry: GenericRegistry;
   readonly handlers: ResourceHandlers;
-  private server?: Server;
+  /** Listeners: loopback, and the cluster bridge's gateway when nodes must reach the server. */
+  private readonly servers: Server[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(readonly opts: ApiServerOptions) {
@@ -88,6 +89,7 @@ export class ApiServer {
     return { user, now: new Date(), dryRun, authorizer: this.opts.authorizer };
   }
 
+  /** Listens on host:port (again for each address to serve on); resolves with the port. */
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     const server = createHttpsServer(
       {
@@ -110,7 +112,7 @@ export class ApiServer {
     server.on('tlsClientError', () => {
       /* a client that fails the TLS handshake is not our problem */
     });
-    this.server = server;
+    this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
@@ -119,11 +121,9 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    this.server = undefined;
+    const all = this.servers.splice(0);
     for (const sock of this.sockets) sock.destroy();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await Promise.all(all.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 
   private authorize(a: Attributes): void {

@@ -14,15 +14,16 @@ export async function runUp(args: string[]): Promise<void> {
     driver: { type: 'string' },
     'api-port': { type: 'string' },
   });
-  const nodes = values.nodes === undefined ? 0 : Number(values.nodes);
-  if (!Number.isInteger(nodes) || nodes < 0)
+  const nodes = values.nodes === undefined ? undefined : Number(values.nodes);
+  if (nodes !== undefined && (!Number.isInteger(nodes) || nodes < 0))
     throw new UsageError(`--nodes must be a whole number ≥ 0, got "${values.nodes}"`);
-  const driver = values.driver ?? 'docker';
-  if (!['docker', 'qemu', 'simulated'].includes(driver))
+  // Without --driver: docker when nodes are asked for; else whatever the data dir's cluster used.
+  const driver = values.driver ?? (nodes ? 'docker' : undefined);
+  if (driver !== undefined && !['docker', 'qemu', 'simulated'].includes(driver))
     throw new UsageError(`--driver must be docker, qemu or simulated, got "${driver}"`);
-  if (nodes > 0 && driver !== 'simulated')
+  if (driver === 'qemu')
     throw new Error(
-      `the ${driver} node driver is not available yet in this build; run \`berth up --nodes 0\` for a control-plane-only cluster, or \`--driver simulated\` for API-only simulated nodes (control-plane testing only: no containers run)`,
+      'the qemu node driver is not available yet in this build; use `--driver docker` (needs a Docker engine) or `--driver simulated` (API-only nodes: no containers run)',
     );
   let apiPort: number | undefined;
   if (values['api-port'] !== undefined) {
@@ -35,13 +36,15 @@ export async function runUp(args: string[]): Promise<void> {
     dataDir,
     name: values.name,
     apiPort,
-    ...(driver === 'simulated' ? { driver: 'simulated' as const, nodes } : {}),
+    ...(driver === 'simulated' || driver === 'docker' ? { driver } : {}),
+    ...(nodes !== undefined ? { nodes } : {}),
+    progress: (line: string) => console.log(`  ${line}`),
   });
   console.log(`API server: ${cluster.url}`);
   console.log(`kubeconfig: ${cluster.kubeconfigPath}`);
   console.log(`data dir:   ${dataDir}`);
   console.log(
-    `cluster "${cluster.config.name}" is ready (nodes: ${nodes}${driver === 'simulated' ? ', SIMULATED: no containers run' : ''}). Try: KUBECONFIG=${cluster.kubeconfigPath} kubectl get ns`,
+    `cluster "${cluster.config.name}" is ready (nodes: ${(await cluster.driver?.list())?.length ?? 0}${cluster.driver?.name === 'simulated' ? ', SIMULATED: no containers run' : ''}). Try: KUBECONFIG=${cluster.kubeconfigPath} kubectl get ns`,
   );
 
   await new Promise<void>((resolve) => {

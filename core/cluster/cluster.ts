@@ -18,6 +18,11 @@ import { CONTROLLERS, type Controller } from '../controllers/index.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 import type { NodeDriver } from '../nodes/driver.ts';
 import { SimulatedNodeDriver, type SimulatedDriverOptions } from '../nodes/simulated/driver.ts';
+import { DockerNodeDriver } from '../nodes/docker/driver.ts';
+import type { ProgressFn } from '../nodes/docker/images.ts';
+import type { AgentConfig } from '../agent/config.ts';
+import type { NodeCreateOptions } from '../nodes/driver.ts';
+import { SYSTEM_MASTERS, CLUSTER_ADMINS_GROUP } from '../auth/types.ts';
 import { loadOrCreatePki } from '../pki/store.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
 import { bootstrapObjects } from './bootstrap.ts';
@@ -51,6 +56,11 @@ export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
 export const SCHEDULER_USER = 'system:kube-scheduler';
 /** The identity simulated nodes act as (real nodes get system:node:<name> certificates). */
 export const SIMULATED_NODES_USER = 'system:node:simulated';
+/** The group of every node identity (system:node:<name>), as in Kubernetes. */
+export const NODES_GROUP = 'system:nodes';
+/** Cluster DNS service address (the kube-dns Service's clusterIP) and domain. */
+export const CLUSTER_DNS_IP = '10.96.0.10';
+export const CLUSTER_DOMAIN = 'cluster.local';
 
 export interface ClusterConfig {
   name: string;
@@ -58,6 +68,8 @@ export interface ClusterConfig {
   serviceCIDR: string;
   podCIDR: string;
   createdAt: string;
+  /** The node driver the cluster was made with (restarts without --driver use it again). */
+  driver?: 'docker' | 'simulated';
 }
 
 export interface StartClusterOptions {
@@ -71,14 +83,18 @@ export interface StartClusterOptions {
   /** Don't run the scheduler (tests that bind pods themselves). */
   disableScheduler?: boolean;
   /**
-   * The node driver: "simulated" (API-only nodes, labelled simulated) or none. The docker and qemu
-   * drivers plug in here when they land.
+   * The node driver: "docker" (node containers running containerd and the node agent), "simulated"
+   * (API-only nodes, labelled simulated) or none.
    */
-  driver?: 'simulated' | 'none';
+  driver?: 'docker' | 'simulated' | 'none';
   /** Nodes to have: the driver creates the missing ones (named `<cluster>-worker-<n>`) at start. */
   nodes?: number;
   /** Options for the simulated driver (tests shorten its intervals). */
   simulated?: SimulatedDriverOptions;
+  /** Progress lines (image builds, nodes starting). */
+  progress?: ProgressFn;
+  /** With a node driver: wait until this many nodes report Ready before resolving (default: all). */
+  waitForNodesMs?: number;
 }
 
 export interface RunningCluster {
@@ -111,20 +127,108 @@ function loadConfig(path: string, opts: StartClusterOptions): ClusterConfig {
   };
 }
 
+/** The node agent's configuration for a node of this cluster. */
+function agentConfig(node: NodeCreateOptions, config: ClusterConfig, server: string): AgentConfig {
+  return {
+    nodeName: node.name,
+    server,
+    clusterCIDR: config.podCIDR,
+    serviceCIDR: config.serviceCIDR,
+    clusterDNS: [CLUSTER_DNS_IP],
+    clusterDomain: CLUSTER_DOMAIN,
+    driver: 'docker',
+    kubeletVersion: KUBERNETES_VERSION.gitVersion,
+    labels: node.labels ?? {},
+    taints: node.taints ?? [],
+    pods: node.pods ?? 110,
+    ...(node.cpu ? { cpu: node.cpu } : {}),
+    ...(node.memory ? { memory: node.memory } : {}),
+  };
+}
+
+/** Adopts the driver's existing nodes (starting stopped ones) and creates the missing ones, in parallel. */
+async function ensureNodes(driver: NodeDriver, cluster: string, want: number): Promise<void> {
+  const have = await driver.list();
+  const names = new Set(have.map((n) => n.name));
+  const jobs: Promise<unknown>[] = have.map((n) => driver.create({ name: n.name }));
+  for (let i = 1, count = have.length; count < want; i++) {
+    const name = `${cluster}-worker-${i}`;
+    if (names.has(name)) continue;
+    jobs.push(driver.create({ name }));
+    count++;
+  }
+  await Promise.all(jobs);
+}
+
+/** Resolves once `count` Nodes have Ready=True; fails after `timeoutMs` naming the ones that are not. */
+async function waitForReadyNodes(
+  client: InProcessClient,
+  count: number,
+  timeoutMs: number,
+  progress?: ProgressFn,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  for (;;) {
+    const nodes = client.list({ group: '', version: 'v1', resource: 'nodes' }, '').items;
+    const ready = nodes.filter((n) =>
+      (
+        (n['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []
+      ).some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
+    if (ready.length !== last) progress?.(`nodes Ready: ${ready.length}/${count}`);
+    last = ready.length;
+    if (ready.length >= count) return;
+    if (Date.now() > deadline) {
+      const notReady = nodes.filter((n) => !ready.includes(n)).map((n) => n.metadata.name);
+      throw new Error(
+        `only ${ready.length} of ${count} nodes became Ready within ${Math.round(timeoutMs / 1000)} s` +
+          (notReady.length ? ` (not ready: ${notReady.join(', ')})` : ' (some never registered)') +
+          '; see `docker logs berth-<cluster>.<node>`',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function startCluster(opts: StartClusterOptions): Promise<RunningCluster> {
   const files = clusterFiles(opts.dataDir);
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   acquire(files.pidFile);
   const host = opts.host ?? '127.0.0.1';
   const config = loadConfig(files.config, opts);
+  const driverName = opts.driver ?? config.driver ?? 'none';
+  if (driverName !== 'none') config.driver = driverName;
   let store: Store | undefined;
   let server: ApiServer | undefined;
   try {
-    const pki = await loadOrCreatePki(opts.dataDir, {});
+    // Docker nodes reach the API server on the cluster bridge's gateway: the network comes first, so
+    // that the serving certificate names that address.
+    let docker: DockerNodeDriver | undefined;
+    let gateway: string | undefined;
+    if (driverName === 'docker') {
+      docker = new DockerNodeDriver({
+        cluster: config.name,
+        ...(opts.progress ? { progress: opts.progress } : {}),
+        agent: {
+          config: (n) => agentConfig(n, config, `https://${gateway}:${config.apiPort}`),
+          pki: async (node) => {
+            const c = await pki.issueClientCert(`system:node:${node}`, [NODES_GROUP]);
+            return { caPem: pki.ca.certPem, certPem: c.certPem, keyPem: c.keyPem };
+          },
+        },
+      });
+      gateway = await docker.gatewayIP();
+    }
+    const pki = await loadOrCreatePki(opts.dataDir, gateway ? { extraSANs: { ips: [gateway] } } : {});
     const st = openStore({ path: files.db });
     store = st;
     const authorizer = new AuthorizerChain([
-      new SuperuserAuthorizer([CONTROLLER_MANAGER_USER, SCHEDULER_USER, SIMULATED_NODES_USER]),
+      // Until RBAC's Node authorizer lands, node identities (group system:nodes) are trusted fully.
+      new SuperuserAuthorizer(
+        [CONTROLLER_MANAGER_USER, SCHEDULER_USER, SIMULATED_NODES_USER],
+        [SYSTEM_MASTERS, CLUSTER_ADMINS_GROUP, NODES_GROUP],
+      ),
       new PublicInfoAuthorizer(),
     ]);
     let ready = false;
@@ -163,6 +267,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       port = await s.listen(0, host);
     }
     config.apiPort = port;
+    if (gateway) await s.listen(port, gateway);
     writeFileSync(files.config, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     const url = `https://${host}:${port}`;
     writeKubeconfig(files.kubeconfig, {
@@ -207,7 +312,13 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       );
     }
     let driver: NodeDriver | undefined;
-    if (opts.driver === 'simulated') {
+    if (docker) {
+      driver = docker;
+      docker.setClient(controllers);
+      await ensureNodes(docker, config.name, opts.nodes ?? 0);
+      const count = (await docker.list()).length;
+      if (count) await waitForReadyNodes(controllers, count, opts.waitForNodesMs ?? 120_000, opts.progress);
+    } else if (driverName === 'simulated') {
       const sim = new SimulatedNodeDriver(
         new InProcessClient(s, { username: SIMULATED_NODES_USER, groups: ['system:nodes'] }),
         opts.simulated,

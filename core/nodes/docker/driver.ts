@@ -9,8 +9,12 @@
  * tmpfs /run and /tmp. The entrypoint (vm-images/node-entrypoint.sh) makes cgroups writable and starts
  * containerd; create() and start() resolve once it prints "berth-node: containerd ready".
  *
- * The node agent (registering the Node, running pods) is not part of this slice: `agentCommand`
- * is passed to the entrypoint to run beside containerd when given.
+ * With `agent` set, each node runs the node agent (core/agent, bundled into the image) beside
+ * containerd: its configuration and a per-node client certificate are put into the container before it
+ * starts (agent-files.ts). Without it (driver tests), nodes run containerd only.
+ *
+ * close() stops the node containers (quitting the app frees their resources); the next start of the
+ * cluster starts and adopts the same containers, whose agents bring their pods back.
  */
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import Docker from 'dockerode';
@@ -20,6 +24,8 @@ import type { NodeCreateOptions, NodeDriver, NodeRecord } from '../driver.ts';
 import { capabilityPlan } from './caps.ts';
 import { ensureNodeImages, LABEL_PREFIX, type ProgressFn } from './images.ts';
 import { pingDocker } from './prereqs.ts';
+import type { AgentConfig } from '../../agent/config.ts';
+import { agentFilesArchive, type AgentPki } from './agent-files.ts';
 
 export const CLUSTER_LABEL = `${LABEL_PREFIX}.cluster`;
 export const NODE_LABEL = `${LABEL_PREFIX}.node`;
@@ -48,7 +54,20 @@ export interface DockerDriverOptions {
   agentCommand?: string[];
   /** When given, remove() also deletes the node's Node and Lease objects. */
   client?: InProcessClient;
+  /** Run the node agent in every node, configured by this. */
+  agent?: AgentSetup;
 }
+
+/** What the driver needs to start node agents. */
+export interface AgentSetup {
+  /** The agent configuration for a node (server URL as seen from the node, ranges, labels…). */
+  config(node: NodeCreateOptions): AgentConfig;
+  /** The cluster CA and a fresh client certificate for system:node:<name> in group system:nodes. */
+  pki(node: string): Promise<AgentPki>;
+}
+
+/** Where the node image keeps the agent bundle (vm-images/Dockerfile). */
+export const AGENT_COMMAND = ['node', '--max-semi-space-size=1', '/usr/local/lib/berth/agent.mjs'];
 
 export interface ExecResult {
   exitCode: number;
@@ -95,6 +114,11 @@ export class DockerNodeDriver implements NodeDriver {
   private imagePromise?: Promise<string>;
   private networkPromise?: Promise<string>;
   private enginePromise?: Promise<unknown>;
+
+  /** The client remove() deletes Node and Lease objects with (when the API server starts after us). */
+  setClient(client: InProcessClient): void {
+    this.opts.client = client;
+  }
 
   constructor(private readonly opts: DockerDriverOptions) {
     if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(opts.cluster))
@@ -199,8 +223,19 @@ export class DockerNodeDriver implements NodeDriver {
     await this.engine();
     const existing = await this.findContainer(opts.name);
     if (existing) {
-      // Adopt: a node container from an earlier run.
+      // Adopt: a node container from an earlier run. Its agent gets today's configuration (the API
+      // server's port may have changed); a running node whose configuration changed restarts.
+      const changed = await this.putAgentFiles(opts, this.container(opts.name));
       if (existing.State !== 'running') await this.start(opts.name);
+      else if (changed) {
+        this.progress(`node ${opts.name}: agent configuration changed, restarting it`);
+        await this.container(opts.name)
+          .stop({ t: 10 })
+          .catch((e: unknown) => {
+            if (!isNotModified(e)) throw e;
+          });
+        await this.start(opts.name);
+      }
       return this.record(opts.name);
     }
     const [image, network] = await Promise.all([this.ensureImage(), this.ensureNetwork()]);
@@ -242,7 +277,7 @@ export class DockerNodeDriver implements NodeDriver {
         Image: image,
         Labels: this.labels('node', opts.name),
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        ...(this.opts.agentCommand ? { Cmd: this.opts.agentCommand } : {}),
+        ...(this.agentCommand() ? { Cmd: this.agentCommand() } : {}),
         StopTimeout: 10,
         HostConfig: hostConfig(capAdd),
         NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [opts.name] } } },
@@ -260,12 +295,51 @@ export class DockerNodeDriver implements NodeDriver {
         capAdd = capAdd.filter((c) => c !== unknown);
       }
     }
+    await this.putAgentFiles(opts, container);
     try {
       await this.startAndWait(opts.name, container);
     } catch (e) {
       throw new Error(`node ${opts.name} did not become ready: ${(e as Error).message}`, { cause: e });
     }
     return this.record(opts.name);
+  }
+
+  private agentCommand(): string[] | undefined {
+    return this.opts.agentCommand ?? (this.opts.agent ? AGENT_COMMAND : undefined);
+  }
+
+  /**
+   * Puts the agent's configuration and a fresh certificate into the container (when agents run).
+   * Returns whether the configuration differs from what the container had.
+   */
+  private async putAgentFiles(opts: NodeCreateOptions, container: Docker.Container): Promise<boolean> {
+    const agent = this.opts.agent;
+    if (!agent) return false;
+    const config = agent.config(opts);
+    const text = `${JSON.stringify(config, null, 2)}\n`;
+    let before: string | undefined;
+    try {
+      const info = await container.inspect();
+      if (info.State.Running) before = (await this.exec(opts.name, ['cat', '/etc/berth/agent.json'])).stdout;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    if (before === text) return false;
+    await container.putArchive(await agentFilesArchive(config, await agent.pki(opts.name)), { path: '/' });
+    return before !== undefined;
+  }
+
+  /** The cluster network's gateway: the host's address on the bridge, where nodes reach the API server. */
+  async gatewayIP(): Promise<string> {
+    const name = await this.ensureNetwork();
+    const info = (await this.docker.getNetwork(name).inspect()) as {
+      IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] };
+    };
+    const cfg = info.IPAM?.Config?.find((c) => c.Subnet && /^\d+\./.test(c.Subnet));
+    if (cfg?.Gateway) return cfg.Gateway;
+    if (!cfg?.Subnet) throw new Error(`network ${name} has no IPv4 subnet`);
+    const [first] = cidrRange(cfg.Subnet);
+    return [24, 16, 8, 0].map((sh) => ((first + 1) >>> sh) & 255).join('.');
   }
 
   /** Starts the container and waits for the entrypoint's ready line (of this start, not an earlier). */
@@ -390,8 +464,12 @@ export class DockerNodeDriver implements NodeDriver {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Leaves every node as it is (they keep running; the next start adopts them). */
-  async close(): Promise<void> {}
+  /** Stops every running node of the cluster (in parallel); the next start adopts them. */
+  async close(): Promise<void> {
+    if (!this.opts.agent) return;
+    const nodes = (await this.list()).filter((n) => n.state === 'running');
+    await Promise.all(nodes.map((n) => this.stop(n.name)));
+  }
 
   /** Removes every container, volume and network labelled with this cluster. */
   async destroy(): Promise<void> {

@@ -7,10 +7,22 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import { bundleAgent } from './agent-bundle.ts';
 
 export const LABEL_PREFIX = 'dev.berth';
 export const CONTENT_HASH_LABEL = `${LABEL_PREFIX}.content-hash`;
@@ -40,8 +52,8 @@ export function contextFiles(dir: string, flat = false): string[] {
   return out;
 }
 
-/** sha256 over the context's paths, exec bits and contents (first 16 hex digits). */
-export function contentHash(dir: string, files: string[]): string {
+/** sha256 over the context's paths, exec bits and contents, and generated files (first 16 hex digits). */
+export function contentHash(dir: string, files: string[], generated: Record<string, string> = {}): string {
   const h = createHash('sha256');
   for (const f of files) {
     const p = join(dir, f);
@@ -49,6 +61,8 @@ export function contentHash(dir: string, files: string[]): string {
     h.update(readFileSync(p));
     h.update('\0');
   }
+  for (const [f, text] of Object.entries(generated).sort(([a], [b]) => a.localeCompare(b)))
+    h.update(`${f}\0-\0${text}\0`);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -59,13 +73,42 @@ export interface ImageSpec {
   context: string;
   files: string[];
   hash: string;
+  /** Files made at build time (name → content), added to the context next to `files`. */
+  generated?: Record<string, string>;
 }
 
-/** The node image: vm-images/ top-level files (subdirectories hold other images). */
-export function nodeImageSpec(imagesDir = defaultImagesDir()): ImageSpec {
+/** The node agent's bundle in the node image's build context (the Dockerfile copies it). */
+export const AGENT_BUNDLE_FILE = 'berth-agent.mjs';
+
+/**
+ * The node image: vm-images/ top-level files (subdirectories hold other images) plus the agent bundle
+ * (made now unless given), so a change to either gives a new tag.
+ */
+export async function nodeImageSpec(
+  imagesDir = defaultImagesDir(),
+  agentBundle?: string,
+): Promise<ImageSpec> {
   const files = contextFiles(imagesDir, true);
-  const hash = contentHash(imagesDir, files);
-  return { tag: `${NODE_IMAGE_REPO}:${hash}`, context: imagesDir, files, hash };
+  const generated = { [AGENT_BUNDLE_FILE]: agentBundle ?? (await bundleAgent()) };
+  const hash = contentHash(imagesDir, files, generated);
+  return { tag: `${NODE_IMAGE_REPO}:${hash}`, context: imagesDir, files, hash, generated };
+}
+
+/** A build context directory for spec: its own when nothing is generated, else a staged copy. */
+function stageContext(spec: ImageSpec): { dir: string; files: string[]; cleanup(): void } {
+  if (!spec.generated || !Object.keys(spec.generated).length)
+    return { dir: spec.context, files: spec.files, cleanup: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'berth-image-context-'));
+  for (const f of spec.files) {
+    copyFileSync(join(spec.context, f), join(dir, f));
+    chmodSync(join(dir, f), statSync(join(spec.context, f)).mode & 0o777);
+  }
+  for (const [f, text] of Object.entries(spec.generated)) writeFileSync(join(dir, f), text);
+  return {
+    dir,
+    files: [...spec.files, ...Object.keys(spec.generated)],
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export function busyboxImageSpec(imagesDir = defaultImagesDir()): ImageSpec {
@@ -141,8 +184,24 @@ export async function ensureImage(
   if (labels && labels[CONTENT_HASH_LABEL] === spec.hash) return false;
   if (!existsSync(join(spec.context, 'Dockerfile'))) throw new Error(`no Dockerfile in ${spec.context}`);
   progress(`building ${spec.tag}`);
+  const ctx = stageContext(spec);
+  try {
+    await buildFrom(docker, spec, ctx.dir, ctx.files, progress);
+  } finally {
+    ctx.cleanup();
+  }
+  return true;
+}
+
+async function buildFrom(
+  docker: Docker,
+  spec: ImageSpec,
+  context: string,
+  src: string[],
+  progress: ProgressFn,
+): Promise<void> {
   const stream = await docker.buildImage(
-    { context: spec.context, src: spec.files },
+    { context, src },
     { t: spec.tag, labels: { [CONTENT_HASH_LABEL]: spec.hash }, rm: true, forcerm: true },
   );
   await new Promise<void>((resolve, reject) => {
@@ -158,7 +217,6 @@ export async function ensureImage(
       },
     );
   });
-  return true;
 }
 
 export interface EnsuredImages {
@@ -176,7 +234,7 @@ export async function ensureNodeImages(
 ): Promise<EnsuredImages> {
   const dir = opts.imagesDir ?? defaultImagesDir();
   const progress = opts.progress ?? (() => {});
-  const node = nodeImageSpec(dir);
+  const node = await nodeImageSpec(dir);
   const busybox = busyboxImageSpec(dir);
   const need = [node, ...(opts.busybox === false ? [] : [busybox])];
   let baseImage: EnsuredImages['baseImage'] = 'present';

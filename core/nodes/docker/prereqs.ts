@@ -132,7 +132,7 @@ export async function checkDockerPrerequisites(
   });
 
   if (engineOk && hasDockerfile) {
-    const spec = nodeImageSpec(dir);
+    const spec = await nodeImageSpec(dir);
     const labels = await imageLabels(docker, spec.tag).catch(() => undefined);
     if (labels?.[CONTENT_HASH_LABEL] === spec.hash) {
       items.push({ name: 'node image', ok: true, detail: `${spec.tag} is built` });
