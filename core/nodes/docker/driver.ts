@@ -529,6 +529,48 @@ export class DockerNodeDriver implements NodeDriver {
     };
   }
 
+  /**
+   * `berth image load`: copies images from the host's Docker into every running node's containerd
+   * (one `docker save` of all of them, imported into the nodes in parallel).
+   */
+  async loadImages(refs: string[], progress: (line: string) => void = () => {}): Promise<void> {
+    await this.engine();
+    for (const ref of refs) {
+      try {
+        await this.docker.getImage(ref).inspect();
+      } catch (e) {
+        if (isNotFound(e))
+          throw new Error(
+            `image ${ref} is not in the host's Docker (docker images); build or pull it there first`,
+            { cause: e },
+          );
+        throw e;
+      }
+    }
+    const nodes = (await this.list()).filter((n) => n.state === 'running');
+    if (!nodes.length) throw new Error('no running nodes to load images into (berth node ls)');
+    // GET /images/get?names=…: one archive with every image (dockerode lacks types for it).
+    const getImages = (this.docker as unknown as { getImages(o: { names: string[] }): Promise<Readable> })
+      .getImages;
+    const stream = await getImages.call(this.docker, { names: refs });
+    const chunks: Buffer[] = [];
+    for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
+    const tar = Buffer.concat(chunks);
+    progress(`${refs.join(', ')}: ${(tar.length / 1048576).toFixed(1)} MiB from the host's Docker`);
+    await Promise.all(
+      nodes.map(async (n) => {
+        const r = await this.exec(
+          n.name,
+          ['ctr', '-n', 'k8s.io', 'images', 'import', '--all-platforms', '-'],
+          tar,
+        );
+        if (r.exitCode !== 0)
+          throw new Error(`importing into ${n.name} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+        progress(`loaded into ${n.name}`);
+      }),
+    );
+  }
+
   /** Copies an image from the host's Docker into a node's containerd (namespace k8s.io). */
   async loadImage(node: string, ref: string): Promise<void> {
     const tar = (await this.docker.getImage(ref).get()) as unknown as Readable;
