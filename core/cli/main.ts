@@ -5,12 +5,16 @@ import { runUp } from './up.ts';
 import { runDown, runDelete } from './down.ts';
 import { runKubeconfig } from './kubeconfig.ts';
 import { UsageError } from './usage-error.ts';
+import { NODE_USAGE, runNode } from './node.ts';
+import { IMAGE_USAGE, runImage } from './image.ts';
 
 const USAGE = `berth — a local multi-node Kubernetes-compatible cluster
 
 Usage:
   berth up [--name N] [--nodes K] [--driver docker|qemu|simulated] [--data-dir D] [--api-port P]
   berth kubeconfig [--user U] [--data-dir D]
+  ${NODE_USAGE}
+  ${IMAGE_USAGE}
   berth serve [--port P] [--data-dir D]     the GUI in a browser (127.0.0.1, token in the printed URL)
   berth down [--data-dir D]
   berth delete [--data-dir D]
@@ -30,6 +34,10 @@ export async function main(argv: string[]): Promise<void> {
         return await runDelete(rest);
       case 'kubeconfig':
         return await runKubeconfig(rest);
+      case 'node':
+        return await runNode(rest);
+      case 'image':
+        return await runImage(rest);
       case 'serve':
         // Loaded on demand: the GUI server pulls in the Kubernetes client library.
         return await (await import('./serve.ts')).runServe(rest);

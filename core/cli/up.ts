@@ -6,6 +6,7 @@
 import { commonOptions, dataDirFrom, parse } from './args.ts';
 import { UsageError } from './usage-error.ts';
 import { startCluster } from '../cluster/cluster.ts';
+import { serveControl } from '../cluster/control.ts';
 
 export async function runUp(args: string[]): Promise<void> {
   const { values } = parse(args, {
@@ -40,6 +41,7 @@ export async function runUp(args: string[]): Promise<void> {
     ...(nodes !== undefined ? { nodes } : {}),
     progress: (line: string) => console.log(`  ${line}`),
   });
+  const control = await serveControl(dataDir, cluster); // `berth node …`, `berth image load`
   console.log(`API server: ${cluster.url}`);
   console.log(`kubeconfig: ${cluster.kubeconfigPath}`);
   console.log(`data dir:   ${dataDir}`);
@@ -53,10 +55,13 @@ export async function runUp(args: string[]): Promise<void> {
       if (stopping) return;
       stopping = true;
       console.log(`received ${sig}, stopping…`);
-      void cluster.stop().then(resolve, (e: unknown) => {
-        console.error(`berth: error while stopping: ${e instanceof Error ? e.message : String(e)}`);
-        resolve();
-      });
+      void control
+        .close()
+        .then(() => cluster.stop())
+        .then(resolve, (e: unknown) => {
+          console.error(`berth: error while stopping: ${e instanceof Error ? e.message : String(e)}`);
+          resolve();
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -55,6 +55,11 @@ export interface NodeDriver {
   remove(name: string): Promise<void>;
   /** The driver's nodes. */
   list(): Promise<NodeRecord[]>;
+  /**
+   * Copies images from the host's container engine into every node (`berth image load`), reporting
+   * progress lines as it goes. Drivers whose nodes run no containers (simulated) leave it out.
+   */
+  loadImages?(refs: string[], progress?: (line: string) => void): Promise<void>;
   /** Stops managing every node without removing anything (cluster shutdown; resumed on next start). */
   close(): Promise<void>;
 }

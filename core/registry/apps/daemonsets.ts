@@ -20,6 +20,26 @@ import {
   wideCells,
 } from '../workload.ts';
 import { isZeroIntOrPercent, validateIntOrPercent, validateNonNegative } from './common.ts';
+import { canonicalJSON } from '../core/pods.ts';
+
+/**
+ * apps/v1 keeps the internal spec.templateGeneration in this annotation (upstream's v1 conversion writes
+ * it on every read, parses it on every write).
+ */
+export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
+
+/** The template generation an annotation value stands for (0 when absent or not a whole number). */
+function parseTemplateGeneration(v: string | undefined): number {
+  const n = v === undefined || !/^-?\d+$/.test(v.trim()) ? 0 : Number(v.trim());
+  return Number.isSafeInteger(n) ? n : 0;
+}
+
+function setTemplateGeneration(obj: KObject, generation: number): void {
+  obj.metadata.annotations = {
+    ...obj.metadata.annotations,
+    [TEMPLATE_GENERATION_ANNOTATION]: String(generation),
+  };
+}
 
 export const daemonSetStrategy: Strategy = {
   info: info('apps', 'v1', 'daemonsets', 'daemonset', 'DaemonSet', true, {
@@ -42,7 +62,23 @@ export const daemonSetStrategy: Strategy = {
     s['revisionHistoryLimit'] ??= 10;
     defaultPodTemplateSpec(s['template'] as never);
   },
-  prepareForCreate: resetStatus,
+  /** PrepareForCreate: empty status; templateGeneration 1 unless the client gave one ≥ 1. */
+  prepareForCreate(obj) {
+    resetStatus(obj);
+    const given = parseTemplateGeneration(obj.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]);
+    setTemplateGeneration(obj, given < 1 ? 1 : given);
+  },
+  /**
+   * PrepareForUpdate: clients cannot set templateGeneration; it goes up by one when the pod template
+   * changed (metadata.generation goes up on any spec change, in the generic layer). Objects stored
+   * before the annotation was kept count from their metadata.generation, as the controller does.
+   */
+  prepareForUpdate(obj, old) {
+    const stored = old.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION];
+    const before = stored === undefined ? (old.metadata.generation ?? 1) : parseTemplateGeneration(stored);
+    const changed = canonicalJSON(spec(obj)['template']) !== canonicalJSON(spec(old)['template']);
+    setTemplateGeneration(obj, changed ? before + 1 : before);
+  },
   validate(obj) {
     const s = spec(obj);
     const errs: FieldError[] = [

@@ -20,6 +20,7 @@ type MPV = Mutable<PersistentVolume> & { spec?: Mutable<PersistentVolumeSpec> };
 type MPVC = Mutable<PersistentVolumeClaim> & { spec?: Mutable<PersistentVolumeClaimSpec> };
 const asPV = (o: KObject): MPV => o as unknown as MPV;
 const asPVC = (o: KObject): MPVC => o as unknown as MPVC;
+const BETA_STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
 
 const accessModes = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const volumeModes = ['Block', 'Filesystem'];
@@ -233,8 +234,7 @@ export const persistentVolumeStrategy: CoreStrategy = {
     const spec = pv.spec ?? {};
     const claim = spec.claimRef ? `${spec.claimRef.namespace ?? ''}/${spec.claimRef.name ?? ''}` : '';
     const phase = obj.metadata.deletionTimestamp ? 'Terminating' : (pv.status?.phase ?? '');
-    const cls =
-      obj.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? spec.storageClassName ?? '';
+    const cls = obj.metadata.annotations?.[BETA_STORAGE_CLASS_ANNOTATION] ?? spec.storageClassName ?? '';
     return [
       obj.metadata.name ?? '',
       quantityString(spec.capacity?.['storage']),
@@ -292,6 +292,15 @@ export function validatePersistentVolumeClaimUpdate(obj: KObject, old: KObject):
   const n = JSON.parse(JSON.stringify(asPVC(obj).spec ?? {})) as Mutable<PersistentVolumeClaimSpec>;
   const o = JSON.parse(JSON.stringify(asPVC(old).spec ?? {})) as Mutable<PersistentVolumeClaimSpec>;
   if (!o.volumeName) o.volumeName = n.volumeName;
+  // Retroactive default StorageClass (KEP-3333, GA in 1.28): a claim created without a class (no
+  // storageClassName, no beta annotation) may be given one, once; any other class change stays forbidden.
+  if (
+    o.storageClassName === undefined &&
+    asPVC(old).metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION] === undefined &&
+    typeof n.storageClassName === 'string' &&
+    n.storageClassName !== ''
+  )
+    delete n.storageClassName;
   const bound = asPVC(obj).status?.phase === 'Bound';
   const newSize = n.resources?.requests?.['storage'];
   const oldSize = o.resources?.requests?.['storage'];
@@ -383,8 +392,7 @@ export const persistentVolumeClaimStrategy: CoreStrategy = {
       modes = accessModesString(pvc.status?.accessModes);
       capacity = quantityString(pvc.status?.capacity?.['storage']);
     }
-    const cls =
-      obj.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? spec.storageClassName ?? '';
+    const cls = obj.metadata.annotations?.[BETA_STORAGE_CLASS_ANNOTATION] ?? spec.storageClassName ?? '';
     return [
       obj.metadata.name ?? '',
       phase,
