@@ -13,6 +13,9 @@ export const AGENT_FILES = {
   ca: 'pki/ca.crt',
   cert: 'pki/node.crt',
   key: 'pki/node.key',
+  /** The agent endpoint's serving certificate (CN system:node:<name>, DNS SAN <name>). */
+  servingCert: 'pki/serving.crt',
+  servingKey: 'pki/serving.key',
 } as const;
 
 export interface AgentTaint {
@@ -46,6 +49,8 @@ export interface AgentSettings {
   caPem: string;
   certPem: string;
   keyPem: string;
+  servingCertPem: string;
+  servingKeyPem: string;
 }
 
 /** Reads and checks the agent's files; the error names the file and what is wrong. */
@@ -81,5 +86,7 @@ export function loadAgentSettings(dir = AGENT_CONFIG_DIR): AgentSettings {
     caPem: read(AGENT_FILES.ca),
     certPem: read(AGENT_FILES.cert),
     keyPem: read(AGENT_FILES.key),
+    servingCertPem: read(AGENT_FILES.servingCert),
+    servingKeyPem: read(AGENT_FILES.servingKey),
   };
 }

@@ -29,7 +29,8 @@ test('node conditions: Ready follows the agent; transition times move only when 
 test('agent settings: defaults filled, a missing field or file named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-agent-'));
   mkdirSync(join(dir, 'pki'));
-  for (const f of ['ca.crt', 'node.crt', 'node.key']) writeFileSync(join(dir, 'pki', f), `${f}\n`);
+  for (const f of ['ca.crt', 'node.crt', 'node.key', 'serving.crt', 'serving.key'])
+    writeFileSync(join(dir, 'pki', f), `${f}\n`);
   writeFileSync(
     join(dir, 'agent.json'),
     JSON.stringify({

@@ -214,7 +214,14 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
           config: (n) => agentConfig(n, config, `https://${gateway}:${config.apiPort}`),
           pki: async (node) => {
             const c = await pki.issueClientCert(`system:node:${node}`, [NODES_GROUP]);
-            return { caPem: pki.ca.certPem, certPem: c.certPem, keyPem: c.keyPem };
+            const serving = await pki.issueNodeServingCert(node);
+            return {
+              caPem: pki.ca.certPem,
+              certPem: c.certPem,
+              keyPem: c.keyPem,
+              servingCertPem: serving.certPem,
+              servingKeyPem: serving.keyPem,
+            };
           },
         },
       });

@@ -76,6 +76,8 @@ export interface ClusterPki {
   changes: PkiChange[];
   /** A client certificate signed by the cluster CA (not stored; the caller decides where it goes). */
   issueClientCert(user: string, groups?: readonly string[], days?: number): Promise<IssuedCert>;
+  /** A serving certificate for a node's agent endpoint (CN system:node:<name>, DNS SAN <name>). */
+  issueNodeServingCert(node: string): Promise<IssuedCert>;
   /** Checks that a PEM client certificate was issued by this CA, is within its validity and allows clientAuth. */
   verifyClientCertChain(certPem: string): ClientCertVerification;
 }
@@ -252,6 +254,13 @@ export async function loadOrCreatePki(dataDir: string, opts: LoadPkiOptions = {}
     changes,
     issueClientCert: (user, groups = [], days) =>
       issueClientCert(ca, { user, groups, days: days ?? leafDays, now: clock() }),
+    issueNodeServingCert: (node) =>
+      issueServingCert(ca, {
+        commonName: `system:node:${node}`,
+        extraSANs: { dns: [node] },
+        days: leafDays,
+        now: clock(),
+      }),
     verifyClientCertChain: (certPem) => verifyClientCert(caNode, certPem, clock()),
   };
 }

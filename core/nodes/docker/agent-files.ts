@@ -9,8 +9,12 @@ import { AGENT_CONFIG_DIR, AGENT_FILES, type AgentConfig } from '../../agent/con
 
 export interface AgentPki {
   caPem: string;
+  /** Client certificate: system:node:<name>, group system:nodes. */
   certPem: string;
   keyPem: string;
+  /** The agent endpoint's serving certificate (DNS SAN <name>). */
+  servingCertPem: string;
+  servingKeyPem: string;
 }
 
 /** A tar archive (to extract at "/") holding the agent's files. */
@@ -26,6 +30,8 @@ export async function agentFilesArchive(config: AgentConfig, pki: AgentPki): Pro
   add(AGENT_FILES.ca, pki.caPem, 0o644);
   add(AGENT_FILES.cert, pki.certPem, 0o644);
   add(AGENT_FILES.key, pki.keyPem, 0o600);
+  add(AGENT_FILES.servingCert, pki.servingCertPem, 0o644);
+  add(AGENT_FILES.servingKey, pki.servingKeyPem, 0o600);
   p.finalize();
   const chunks: Buffer[] = [];
   for await (const c of p as AsyncIterable<Buffer>) chunks.push(c);
