@@ -14,21 +14,22 @@ export interface BenchBerth {
   stop(): Promise<void>;
 }
 
-export async function startBerth(): Promise<BenchBerth> {
+/** `berth up` (default `--nodes 0`; `args` are appended, later flags win) until it prints "ready". */
+export async function startBerth(args: string[] = [], timeoutMs = 60_000): Promise<BenchBerth> {
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const child = spawn(
     process.execPath,
-    [join(root, 'bin/berth.mjs'), 'up', '--nodes', '0', '--data-dir', dataDir, '--api-port', '0'],
+    [join(root, 'bin/berth.mjs'), 'up', '--nodes', '0', '--data-dir', dataDir, '--api-port', '0', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`berth did not start:\n${out}`)), 60_000);
+    const t = setTimeout(() => reject(new Error(`berth did not start:\n${out}`)), timeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      if (/ready/.test(out)) {
+      if (/is ready/.test(out)) {
         clearTimeout(t);
         resolve();
       }
