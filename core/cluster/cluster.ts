@@ -19,6 +19,9 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { NodeDriver } from '../nodes/driver.ts';
 import { SimulatedNodeDriver, type SimulatedDriverOptions } from '../nodes/simulated/driver.ts';
 import { DockerNodeDriver } from '../nodes/docker/driver.ts';
+import { createLocalPathProvisioner, standardStorageClass } from '../nodes/local-path.ts';
+import { provisioners } from '../nodes/provisioner.ts';
+import { StatusError } from '../api/status.ts';
 import type { ProgressFn } from '../nodes/docker/images.ts';
 import type { AgentConfig } from '../agent/config.ts';
 import type { NodeCreateOptions } from '../nodes/driver.ts';
@@ -28,6 +31,13 @@ import { writeKubeconfig } from '../pki/kubeconfig.ts';
 import { bootstrapObjects } from './bootstrap.ts';
 import { clusterFiles } from './paths.ts';
 import { TokenFileAuthenticator } from '../auth/token-file.ts';
+import {
+  loadOrCreateSigningKey,
+  ServiceAccountTokenAuthenticator,
+  ServiceAccountTokens,
+  type UidLookup,
+} from '../auth/service-account-token.ts';
+import { serviceAccountTokenHandler } from '../apiserver/subresources/serviceaccount-token.ts';
 import { acquire, release } from './lock.ts';
 import { serviceAllocation } from '../apiserver/admission/service-allocation.ts';
 import { defaultStorageClassAdmission, limitRanger } from '../apiserver/admission/limit-ranger.ts';
@@ -238,13 +248,17 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       ),
       new PublicInfoAuthorizer(),
     ]);
+    // Service account tokens (TokenRequest); the authenticator looks the bound objects up in-process.
+    const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(pki.dir));
+    let uidOf: UidLookup = () => undefined;
+    const saAuthenticator = new ServiceAccountTokenAuthenticator(saTokens, (k, ns, n) => uidOf(k, ns, n));
     let ready = false;
     const strategies = allStrategies();
     const s = new ApiServer({
       store: st,
       strategies,
       tls: { key: pki.serving.keyPem, cert: pki.serving.certPem, ca: pki.ca.certPem },
-      authenticator: new Authenticator([new TokenFileAuthenticator(files.tokens)]),
+      authenticator: new Authenticator([new TokenFileAuthenticator(files.tokens), saAuthenticator]),
       authorizer,
       version: KUBERNETES_VERSION,
       protobuf: protobufDecoder,
@@ -255,6 +269,10 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     });
     server = s;
     s.registry.fieldManager = createFieldManager();
+    s.handlers.extraSubresources.set(
+      '/serviceaccounts/token',
+      serviceAccountTokenHandler(s.registry, saTokens, (g, r) => s.table.lookup(g, 'v1', r), protobufDecoder),
+    );
     s.registry.admission.push(
       namespaceLifecycle(s.registry),
       limitRanger(s.registry),
@@ -291,6 +309,19 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       groups: ['system:authenticated'],
     });
     bootstrapObjects(controllers, { port });
+    const kindRefs = {
+      ServiceAccount: { group: '', version: 'v1', resource: 'serviceaccounts' },
+      Pod: { group: '', version: 'v1', resource: 'pods' },
+      Secret: { group: '', version: 'v1', resource: 'secrets' },
+      Node: { group: '', version: 'v1', resource: 'nodes' },
+    };
+    uidOf = (kind, ns, name) => {
+      try {
+        return controllers.get(kindRefs[kind], ns, name).metadata.uid;
+      } catch {
+        return undefined;
+      }
+    };
     const informers = new SharedInformerFactory(controllers);
     const disabled = new Set(opts.disableControllers ?? []);
     const running: Controller[] = [];
@@ -319,9 +350,24 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       );
     }
     let driver: NodeDriver | undefined;
+    let unregisterProvisioner: (() => void) | undefined;
     if (docker) {
       driver = docker;
       docker.setClient(controllers);
+      // StorageClass "standard" (the default): a directory on the node that runs the pod.
+      const node = docker;
+      unregisterProvisioner = provisioners.register(
+        createLocalPathProvisioner((n, argv) => node.exec(n, argv)),
+      );
+      try {
+        controllers.create(
+          { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' },
+          '',
+          standardStorageClass(),
+        );
+      } catch (e) {
+        if (!(e instanceof StatusError && e.code === 409)) throw e;
+      }
       await ensureNodes(docker, config.name, opts.nodes ?? 0);
       const count = (await docker.list()).length;
       if (count) await waitForReadyNodes(controllers, count, opts.waitForNodesMs ?? 120_000, opts.progress);
@@ -353,6 +399,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       controllerClient: controllers,
       async stop() {
         await driver?.close();
+        unregisterProvisioner?.();
         scheduler?.stop();
         for (const c of running.reverse()) await c.stop();
         informers.stop();
