@@ -174,6 +174,7 @@ export async function applyYaml(
       }
       const out = await send(t, true);
       r.object = out;
+      if (existing) r.current = existing;
       r.action = !existing
         ? 'created'
         : comparable(existing) === comparable(out)

@@ -122,6 +122,8 @@ export interface ApplyDocumentResult {
   action: 'created' | 'configured' | 'unchanged' | 'failed';
   /** The object as the server would store it (dry run) or stored it (apply). */
   object?: KubeObject;
+  /** The object as it was before this apply (absent when it did not exist): the left side of a diff. */
+  current?: KubeObject;
   error?: ContractError;
 }
 
@@ -129,6 +131,74 @@ export interface ApplyResult {
   /** True when only the server-side dry run ran (dryRun requested, or some document failed it). */
   dryRun: boolean;
   documents: ApplyDocumentResult[];
+}
+
+// ─── Schemas for the manifest editor ───────────────────────────────────────────────────────────────
+
+export interface GroupVersionKind {
+  /** `v1`, `apps/v1`… */
+  apiVersion: string;
+  kind: string;
+}
+
+/** A JSON Schema (draft-07) document, as plain JSON. */
+export type JsonSchema = { [key: string]: JsonValue };
+
+export interface EditorSchema {
+  /**
+   * One schema for a whole (multi-document) manifest: each known apiVersion/kind pair selects its type's
+   * schema (if/then), derived from the cluster's OpenAPI v3 (unknown fields refused, int-or-string and
+   * nullable spelled out in JSON Schema).
+   */
+  schema: JsonSchema;
+  /** The requested kinds the cluster's OpenAPI describes. */
+  found: GroupVersionKind[];
+  /** The requested kinds it does not (unknown kind or version): not validated. */
+  missing: GroupVersionKind[];
+}
+
+// ─── "Why is this pod Pending?" (Berth's pods/schedulingverdict) ─────────────────────────────────
+
+export interface ResourceComparison {
+  resource: string;
+  /** What the pod requests. */
+  requested: number;
+  /** What the node's other pods already request. */
+  used: number;
+  allocatable: number;
+}
+
+export interface FilterVerdict {
+  /** The scheduler filter plugin (NodeResourcesFit, TaintToleration, NodeAffinity…). */
+  plugin: string;
+  fits: boolean;
+  /** Kubernetes' FailedScheduling wording; empty when the node passes the filter. */
+  reasons: string[];
+  unresolvable?: boolean;
+  resources?: ResourceComparison[];
+}
+
+export interface NodeSchedulingVerdict {
+  node: string;
+  fits: boolean;
+  failedPlugin?: string;
+  reasons: string[];
+  unresolvable: boolean;
+  filters: FilterVerdict[];
+}
+
+export interface PodSchedulingVerdict {
+  apiVersion: string;
+  kind: 'PodSchedulingVerdict';
+  metadata: { name: string; namespace: string; uid?: string };
+  attemptedAt?: string;
+  /** 0 when no attempt is recorded (the scheduler restarted, or the pod named its node). */
+  attempts: number;
+  boundTo?: string;
+  /** The FailedScheduling message, or why there is no verdict. */
+  message?: string;
+  nodes: NodeSchedulingVerdict[];
+  scores: { node: string; total: number; scores: Record<string, number> }[];
 }
 
 // ─── Methods ───────────────────────────────────────────────────────────────────────────────────────
@@ -178,6 +248,23 @@ export interface Methods {
       propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
     };
     result: KubeStatus | KubeObject;
+  };
+  /** Scale subresource: sets spec.replicas of a Deployment, ReplicaSet or StatefulSet. */
+  'resources.scale': {
+    params: ClusterScoped & { ref: ResourceRef; namespace: string; name: string; replicas: number };
+    result: KubeObject;
+  };
+  /** `kubectl rollout restart deployment/<name>`: stamps the pod template's restartedAt annotation. */
+  'deployments.restart': {
+    params: ClusterScoped & { namespace: string; name: string };
+    result: KubeObject;
+  };
+  /** The editor's JSON Schema for the given kinds, from the cluster's /openapi/v3. */
+  'openapi.schema': { params: ClusterScoped & { kinds: GroupVersionKind[] }; result: EditorSchema };
+  /** GET pods/<name>/schedulingverdict: the scheduler's per-node verdict of the last attempt. */
+  'pods.schedulingVerdict': {
+    params: ClusterScoped & { namespace: string; name: string };
+    result: PodSchedulingVerdict;
   };
   /** The cluster's kubeconfig (admin for built-in clusters; the single context otherwise). */
   'kubeconfig.export': { params: ClusterScoped; result: { yaml: string; fileName: string } };

@@ -42,7 +42,8 @@ export function rendererSourceHash(): string {
   for (const f of files) {
     h.update(relative(repoRoot, f)).update('\0').update(readFileSync(f)).update('\0');
   }
-  for (const pkg of ['vite', 'vue', 'pinia', '@vitejs/plugin-vue']) h.update(`${pkg}@${versionOf(pkg)}\0`);
+  for (const pkg of ['vite', 'vue', 'pinia', '@vitejs/plugin-vue', 'monaco-editor', 'monaco-yaml', 'yaml'])
+    h.update(`${pkg}@${versionOf(pkg)}\0`);
   return h.digest('hex');
 }
 

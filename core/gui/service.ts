@@ -7,6 +7,7 @@ import type {
   ClusterScoped,
   ContractError,
   EventMessage,
+  GroupVersionKind,
   Method,
   Params,
   ResourceRef,
@@ -16,6 +17,8 @@ import { ClusterRegistry } from './clusters.ts';
 import { resourcePath, toContractError } from './kube-client.ts';
 import { applyYaml } from './apply.ts';
 import { WatchSubscription, type SubscriptionOptions } from './watch.ts';
+import { editorSchema } from './openapi-schema.ts';
+import { restartDeployment, scaleResource, schedulingVerdict } from './object-actions.ts';
 
 export class ContractViolation extends Error {}
 
@@ -36,6 +39,20 @@ function optStr(p: Record<string, unknown>, k: string): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v !== 'string') throw new ContractViolation(`${k} must be a string`);
   return v;
+}
+function replicas(p: Record<string, unknown>): number {
+  const v = p['replicas'];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new ContractViolation('replicas must be a non-negative integer');
+  return v;
+}
+function kinds(p: Record<string, unknown>): GroupVersionKind[] {
+  const v = p['kinds'];
+  if (!Array.isArray(v) || v.length > 100) throw new ContractViolation('kinds must be an array (≤ 100)');
+  return v.map((k) => {
+    const o = obj(k, 'kinds[]');
+    return { apiVersion: str(o, 'apiVersion'), kind: str(o, 'kind') };
+  });
 }
 function optBool(p: Record<string, unknown>, k: string): boolean | undefined {
   const v = p[k];
@@ -155,6 +172,13 @@ export class GuiSession {
             body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: policy }),
           });
       },
+      'resources.scale': (p) =>
+        scaleResource(reg.client(cluster(p)), ref(p), str(p, 'namespace'), str(p, 'name'), replicas(p)),
+      'deployments.restart': (p) =>
+        restartDeployment(reg.client(cluster(p)), str(p, 'namespace'), str(p, 'name')),
+      'openapi.schema': (p) => editorSchema(reg.client(cluster(p)), kinds(p)),
+      'pods.schedulingVerdict': (p) =>
+        schedulingVerdict(reg.client(cluster(p)), str(p, 'namespace'), str(p, 'name')),
       'kubeconfig.export': async (p) => reg.exportKubeconfig(cluster(p)),
     };
   }

@@ -2,11 +2,11 @@
  * The resource kinds the first views list, with kubectl-like columns. Objects arrive as plain JSON
  * (KubeObject); each column narrows to the kubernetes-types shape of its kind.
  */
-import type { Deployment } from 'kubernetes-types/apps/v1';
+import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1';
 import type { Event as KubeEvent, Node, Pod } from 'kubernetes-types/core/v1';
 import type { KubeObject, ResourceRef } from '../../electron/contract.ts';
 
-export type KindName = 'pods' | 'deployments' | 'nodes' | 'events';
+export type KindName = 'pods' | 'deployments' | 'replicasets' | 'statefulsets' | 'nodes' | 'events';
 
 export interface Column {
   title: string;
@@ -16,6 +16,12 @@ export interface Column {
 export interface KindInfo {
   name: KindName;
   title: string;
+  /** The Kubernetes kind (Pod, Deployment…). */
+  kind: string;
+  /** Has a scale subresource (the detail panel offers Scale). */
+  scalable?: boolean;
+  /** Rows of the list, when not by namespace/name (events: newest first). */
+  sort?: (a: KubeObject, b: KubeObject) => number;
   ref: ResourceRef;
   namespaced: boolean;
   columns: Column[];
@@ -67,10 +73,31 @@ export function isSimulated(o: KubeObject): boolean {
   return o.metadata.annotations?.['berth.dev/driver'] === 'simulated';
 }
 
+/** When an event last happened (RFC 3339; '' when unknown). */
+export function eventTime(o: KubeObject): string {
+  const e = as<KubeEvent>(o);
+  return e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? o.metadata.creationTimestamp ?? '';
+}
+
+/** An event's object as kubectl names it: `pod/web-1`. */
+export function involvedObject(o: KubeObject): string {
+  const r = as<KubeEvent>(o).involvedObject;
+  return `${(r.kind ?? '').toLowerCase()}/${r.name ?? ''}`;
+}
+
+const workloadColumns = <T extends ReplicaSet | StatefulSet>(): Column[] => [
+  { title: 'Name', cell: (o) => o.metadata.name ?? '' },
+  { title: 'Namespace', cell: (o) => o.metadata.namespace ?? '' },
+  { title: 'Desired', cell: (o) => String(as<T>(o).spec?.replicas ?? 1) },
+  { title: 'Ready', cell: (o) => String(as<T>(o).status?.readyReplicas ?? 0) },
+  { title: 'Age', cell: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
 export const KINDS: Record<KindName, KindInfo> = {
   pods: {
     name: 'pods',
     title: 'Pods',
+    kind: 'Pod',
     ref: { group: '', version: 'v1', resource: 'pods' },
     namespaced: true,
     columns: [
@@ -97,6 +124,8 @@ export const KINDS: Record<KindName, KindInfo> = {
   deployments: {
     name: 'deployments',
     title: 'Deployments',
+    kind: 'Deployment',
+    scalable: true,
     ref: { group: 'apps', version: 'v1', resource: 'deployments' },
     namespaced: true,
     columns: [
@@ -114,9 +143,28 @@ export const KINDS: Record<KindName, KindInfo> = {
       { title: 'Age', cell: (o, now) => age(o.metadata.creationTimestamp, now) },
     ],
   },
+  replicasets: {
+    name: 'replicasets',
+    title: 'ReplicaSets',
+    kind: 'ReplicaSet',
+    scalable: true,
+    ref: { group: 'apps', version: 'v1', resource: 'replicasets' },
+    namespaced: true,
+    columns: workloadColumns<ReplicaSet>(),
+  },
+  statefulsets: {
+    name: 'statefulsets',
+    title: 'StatefulSets',
+    kind: 'StatefulSet',
+    scalable: true,
+    ref: { group: 'apps', version: 'v1', resource: 'statefulsets' },
+    namespaced: true,
+    columns: workloadColumns<StatefulSet>(),
+  },
   nodes: {
     name: 'nodes',
     title: 'Nodes',
+    kind: 'Node',
     ref: { group: '', version: 'v1', resource: 'nodes' },
     namespaced: false,
     columns: [
@@ -148,28 +196,23 @@ export const KINDS: Record<KindName, KindInfo> = {
   events: {
     name: 'events',
     title: 'Events',
+    kind: 'Event',
+    sort: (a, b) => eventTime(b).localeCompare(eventTime(a)),
     ref: { group: '', version: 'v1', resource: 'events' },
     namespaced: true,
     columns: [
       {
         title: 'Last seen',
-        cell: (o, now) => {
-          const e = as<KubeEvent>(o);
-          return age(e.lastTimestamp ?? e.eventTime ?? o.metadata.creationTimestamp, now);
-        },
+        cell: (o, now) => age(eventTime(o) || undefined, now),
       },
       { title: 'Type', cell: (o) => as<KubeEvent>(o).type ?? '' },
       { title: 'Reason', cell: (o) => as<KubeEvent>(o).reason ?? '' },
-      {
-        title: 'Object',
-        cell: (o) => {
-          const r = as<KubeEvent>(o).involvedObject;
-          return `${(r.kind ?? '').toLowerCase()}/${r.name ?? ''}`;
-        },
-      },
+      { title: 'Object', cell: (o) => involvedObject(o) },
+      { title: 'Count', cell: (o) => String(as<KubeEvent>(o).count ?? as<KubeEvent>(o).series?.count ?? 1) },
       { title: 'Message', cell: (o) => as<KubeEvent>(o).message ?? '' },
     ],
   },
 };
 
 export const NAMESPACES_REF: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
+export const EVENTS_REF: ResourceRef = KINDS.events.ref;

@@ -30,7 +30,19 @@ export const useAppStore = defineStore('app', () => {
   /** '' = all namespaces. */
   const namespace = shallowRef<string>(saved.namespace ?? '');
   const view = shallowRef<KindName>('pods');
-  const selectedPod = shallowRef<string | undefined>(undefined);
+  /** The key (namespace/name) of the object whose detail panel is open, in the current view. */
+  const selected = shallowRef<string | undefined>(undefined);
+  /** The manifest editor, when open: its first text; `seq` makes every opening a fresh editor. */
+  const editor = shallowRef<{ title: string; text: string; seq: number } | undefined>(undefined);
+  let editorSeq = 0;
+  function openEditor(title: string, text: string): void {
+    editor.value = { title, text, seq: ++editorSeq };
+  }
+  function showView(k: KindName): void {
+    view.value = k;
+    selected.value = undefined;
+    editor.value = undefined;
+  }
 
   const save = (): void => {
     localStorage.setItem(
@@ -57,12 +69,12 @@ export const useAppStore = defineStore('app', () => {
   function selectCluster(id: string): void {
     clusterId.value = id;
     namespace.value = '';
-    selectedPod.value = undefined;
+    selected.value = undefined;
     save();
   }
   function selectNamespace(ns: string): void {
     namespace.value = ns;
-    selectedPod.value = undefined;
+    selected.value = undefined;
     save();
   }
 
@@ -95,7 +107,10 @@ export const useAppStore = defineStore('app', () => {
     namespace,
     namespaceNames,
     view,
-    selectedPod,
+    selected,
+    editor,
+    openEditor,
+    showView,
     lists,
     refreshClusters,
     selectCluster,

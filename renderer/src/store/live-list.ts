@@ -12,6 +12,7 @@ export interface LiveListSpec {
   cluster: string;
   ref: ResourceRef;
   namespace?: string;
+  fieldSelector?: string;
 }
 
 export interface LiveList {
@@ -54,6 +55,7 @@ export function createLiveList(conn: Connection, spec: () => LiveListSpec | unde
         cluster: s.cluster,
         ref: s.ref,
         ...(s.namespace ? { namespace: s.namespace } : {}),
+        ...(s.fieldSelector ? { fieldSelector: s.fieldSelector } : {}),
       })
       .catch((e: unknown) => {
         if (currentId === id) {
