@@ -59,6 +59,11 @@ export class InProcessClient {
       throw errors.forbidden({ group: a.apiGroup, resource: a.resource }, name, forbiddenReason(a, r.reason));
   }
 
+  /** Group commit of the writes fn makes (Store.batch): one fsync, watchers hear of them after it. */
+  batch<T>(fn: () => T): T {
+    return this.server.registry.store.batch(fn);
+  }
+
   get(r: ResourceRef, namespace: string, name: string): KObject {
     const s = this.served(r);
     this.authorize(s, 'get', namespace, name);

@@ -147,3 +147,49 @@ test('runWorkers never processes the same key concurrently', async () => {
   q.shutDown();
   await done;
 });
+
+test('runWorkers with batch: queued keys share one batch, a key at most once per batch, async syncs awaited', async () => {
+  const q = new WorkQueue(noLimit);
+  const batches: string[][] = [];
+  let current: string[] | undefined;
+  const batcher = {
+    batch<T>(fn: () => T): T {
+      current = [];
+      try {
+        return fn();
+      } finally {
+        batches.push(current);
+        current = undefined;
+      }
+    },
+  };
+  const synced: string[] = [];
+  let requeued = false;
+  for (const k of ['a', 'b', 'c']) q.add(k);
+  const done = runWorkers(
+    q,
+    1,
+    (key) => {
+      current?.push(key);
+      synced.push(key);
+      // 'b' asks to run again at once: it must not run a second time inside the same batch.
+      if (key === 'b' && !requeued) {
+        requeued = true;
+        return { requeueAfterMs: 0 };
+      }
+      if (key === 'c') return Promise.resolve();
+      return undefined;
+    },
+    undefined,
+    batcher,
+  );
+  while (synced.length < 4) await new Promise((r) => setTimeout(r, 5));
+  q.shutDown();
+  await done;
+  assert.deepEqual(batches[0], ['a', 'b', 'c']);
+  assert.deepEqual(synced, ['a', 'b', 'c', 'b']);
+  assert.ok(
+    batches.slice(1).some((b) => b.includes('b')),
+    'b ran again in a later batch',
+  );
+});

@@ -142,14 +142,19 @@ export class WorkQueue {
 
   /** The next key (waits for one); undefined once the queue is shut down. Call done(key) after. */
   get(): Promise<string | undefined> {
-    const key = this.queue.shift();
-    if (key !== undefined) {
-      this.dirty.delete(key);
-      this.processing.add(key);
-      return Promise.resolve(key);
-    }
+    const key = this.tryGet();
+    if (key !== undefined) return Promise.resolve(key);
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.getters.push(resolve));
+  }
+
+  /** The next key if one is queued now (never waits). Call done(key) after. */
+  tryGet(): string | undefined {
+    const key = this.queue.shift();
+    if (key === undefined) return undefined;
+    this.dirty.delete(key);
+    this.processing.add(key);
+    return key;
   }
 
   done(key: string): void {
@@ -187,27 +192,92 @@ export class WorkQueue {
 
 export type SyncResult = void | { requeueAfterMs?: number };
 
+/** What offers Store.batch (the in-process client): the writes of fn share one commit. */
+export interface Batcher {
+  batch<T>(fn: () => T): T;
+}
+
+/** Continuous work a worker does before it yields to timers and I/O. */
+const SLICE_MS = 20;
+
+const isPromise = (v: unknown): v is Promise<unknown> =>
+  typeof (v as { then?: unknown } | null | undefined)?.then === 'function';
+
 /**
  * Run `workers` loops pulling keys from the queue until it shuts down. A sync that throws is retried with
  * the rate limiter; one that succeeds is forgotten (and re-added after requeueAfterMs if it asks).
+ *
+ * With a `batcher`, a worker that finds several keys queued syncs them one after another in one batch (one
+ * commit for their writes, up to 20 ms of work, each key at most once): what a synchronous sync writes
+ * is durable, and seen by watchers and informers, when the batch commits — like the lag of a real
+ * informer, other keys' syncs in the same batch do not see it yet; an asynchronous sync's writes after
+ * its first await are its own. Not for a controller whose sync reads back its own writes from an informer
+ * (the ReplicaSet's status counts the pods it has just created): inside the batch it would not see them.
  */
 export function runWorkers(
   queue: WorkQueue,
   workers: number,
   sync: (key: string) => SyncResult | Promise<SyncResult>,
   onError?: (key: string, err: unknown) => void,
+  batcher?: Batcher,
 ): Promise<void> {
+  const succeeded = (key: string, r: SyncResult): void => {
+    queue.forget(key);
+    if (r && r.requeueAfterMs !== undefined) queue.addAfter(key, r.requeueAfterMs);
+    queue.done(key);
+  };
+  const failed = (key: string, e: unknown): void => {
+    onError?.(key, e);
+    queue.addRateLimited(key);
+    queue.done(key);
+  };
+  /** Syncs key and, while time is left, the keys queued behind it; returns the async ones to await. */
+  const syncRun = (first: string, since: number): Promise<void>[] => {
+    const pending: Promise<void>[] = [];
+    // A key synced twice in one batch would not see its first sync's writes in the informers (their
+    // events wait for the commit): it goes back to the queue and the batch ends.
+    const seen = new Set<string>();
+    for (let key: string | undefined = first; key !== undefined; key = queue.tryGet()) {
+      const k = key;
+      if (seen.has(k)) {
+        queue.done(k);
+        queue.add(k);
+        break;
+      }
+      seen.add(k);
+      try {
+        const r = sync(k);
+        if (isPromise(r))
+          pending.push(
+            r.then(
+              (v) => succeeded(k, v),
+              (e: unknown) => failed(k, e),
+            ),
+          );
+        else succeeded(k, r);
+      } catch (e) {
+        failed(k, e);
+      }
+      if (Date.now() - since > SLICE_MS) break;
+    }
+    return pending;
+  };
   const loop = async (): Promise<void> => {
     let since = Date.now();
     for (;;) {
       // Keys that are always ready resolve get() at once: yield to timers and I/O every 20 ms of
       // continuous work so that a busy controller cannot starve the rest of the process.
-      if (Date.now() - since > 20) {
+      if (Date.now() - since > SLICE_MS) {
         await new Promise((r) => setImmediate(r));
         since = Date.now();
       }
       const key = await queue.get();
       if (key === undefined) return;
+      if (batcher) {
+        const pending = batcher.batch(() => syncRun(key, since));
+        await Promise.all(pending);
+        continue;
+      }
       try {
         const r = await sync(key);
         queue.forget(key);

@@ -383,7 +383,7 @@ export class EndpointsController {
   }
 
   start(): void {
-    this.running = runWorkers(this.queue, this.workers, (k) => this.sync(k));
+    this.running = runWorkers(this.queue, this.workers, (k) => this.sync(k), undefined, this.client);
     // checkLeftoverEndpoints: Endpoints whose Service is gone (deleted while the controller was down).
     const check = (): void => {
       if (this.queue.isShuttingDown) return;

@@ -139,7 +139,7 @@ export class EndpointSliceController {
   }
 
   start(): void {
-    this.running = runWorkers(this.queue, this.workers, (k) => this.sync(k));
+    this.running = runWorkers(this.queue, this.workers, (k) => this.sync(k), undefined, this.client);
   }
 
   async stop(): Promise<void> {

@@ -156,7 +156,7 @@ export class NodeIpamController {
     } catch {
       /* the informer's adds record them */
     }
-    this.running = runWorkers(this.queue, 1, (k) => this.sync(k));
+    this.running = runWorkers(this.queue, 1, (k) => this.sync(k), undefined, this.client);
   }
 
   async stop(): Promise<void> {

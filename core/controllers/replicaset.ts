@@ -440,18 +440,21 @@ export class ReplicaSetController {
     const ns = rs.metadata.namespace ?? '';
     if (diff < 0) {
       const n = Math.min(-diff, BURST_REPLICAS);
-      const res = slowStartBatch(n, 1, () => {
-        const pod = this.podFromTemplate(rs, spec.template ?? {});
-        const created = this.client.create(PODS, ns, pod);
-        recordEvent(
-          this.client,
-          this.kind.component,
-          rs,
-          'Normal',
-          'SuccessfulCreate',
-          `Created pod: ${created.metadata.name ?? ''}`,
-        );
-      });
+      // The creates (and their events) share one commit, as concurrent creates share etcd's.
+      const res = this.client.batch(() =>
+        slowStartBatch(n, 1, () => {
+          const pod = this.podFromTemplate(rs, spec.template ?? {});
+          const created = this.client.create(PODS, ns, pod);
+          recordEvent(
+            this.client,
+            this.kind.component,
+            rs,
+            'Normal',
+            'SuccessfulCreate',
+            `Created pod: ${created.metadata.name ?? ''}`,
+          );
+        }),
+      );
       if (res.error !== undefined) {
         const msg = res.error instanceof Error ? res.error.message : String(res.error);
         recordEvent(

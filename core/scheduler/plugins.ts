@@ -91,10 +91,60 @@ export function nodeAllocatable(node: Node): Resources {
   return out;
 }
 
-/** What the scheduler knows about one node: the node and the pods assigned to it. */
+/**
+ * What the scheduler knows about one node: the node and the pods assigned to it. The scheduler's cache
+ * (node-cache.ts) also carries the sums below, kept up to date as pods come and go, so a scheduling
+ * cycle does not re-parse every pod's quantities on every node; without them they are computed here.
+ */
 export interface NodeInfo {
   node: Node;
   pods: Pod[];
+  /** nodeAllocatable(node). */
+  allocatable?: Resources;
+  /** Sum of podRequests(p) over pods. */
+  requested?: Resources;
+  /** Sum of podRequests(p, true) over pods (what the scorers count). */
+  nonZeroRequested?: Resources;
+  /** Number of pods per controller uid (controllerUid). */
+  controllers?: ReadonlyMap<string, number>;
+}
+
+export const allocatableOf = (info: NodeInfo): Resources => info.allocatable ?? nodeAllocatable(info.node);
+
+function sumRequests(pods: Pod[], nonZero: boolean): Resources {
+  const r: Resources = {};
+  for (const p of pods) add(r, podRequests(p, nonZero));
+  return r;
+}
+
+export const requestedOf = (info: NodeInfo): Resources => info.requested ?? sumRequests(info.pods, false);
+export const nonZeroRequestedOf = (info: NodeInfo): Resources =>
+  info.nonZeroRequested ?? sumRequests(info.pods, true);
+
+/** What a scheduling cycle computes once per pod (upstream's CycleState of the PreFilter plugins). */
+export interface PodState {
+  requests: Resources;
+  nonZeroRequests: Resources;
+  hostPorts: HostPort[];
+  controllerUid: string | undefined;
+  /** The resources NodeResourcesFit compares: cpu, memory, then the others requested, sorted. */
+  fitResources: string[];
+}
+
+function fitResources(req: Resources): string[] {
+  const others = Object.keys(req).filter((k) => k !== 'cpu' && k !== 'memory' && k !== 'pods');
+  return ['cpu', 'memory', ...others.sort()];
+}
+
+export function podState(pod: Pod): PodState {
+  const requests = podRequests(pod);
+  return {
+    fitResources: fitResources(requests),
+    requests,
+    nonZeroRequests: podRequests(pod, true),
+    hostPorts: hostPorts(pod),
+    controllerUid: controllerUid(pod),
+  };
 }
 
 export interface ResourceDetail {
@@ -117,7 +167,17 @@ export interface FilterResult {
   resources?: ResourceDetail[];
 }
 
-const ok = (plugin: string): FilterResult => ({ plugin, fits: true, reasons: [] });
+const OK = new Map<string, FilterResult>();
+/** A passing result (shared and frozen: filters run on every node for every pod). */
+function ok(plugin: string): FilterResult {
+  let r = OK.get(plugin);
+  if (!r)
+    OK.set(
+      plugin,
+      (r = Object.freeze({ plugin, fits: true, reasons: Object.freeze<string[]>([]) as string[] })),
+    );
+  return r;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Tolerations and taints
@@ -210,22 +270,22 @@ export function matchNodeSelectorTerm(term: NodeSelectorTerm, node: Node): boole
   return true;
 }
 
+function nodeAffinityFailure(): FilterResult {
+  return { plugin: 'NodeAffinity', fits: false, reasons: [REASON_NODE_AFFINITY], unresolvable: true };
+}
+
 /** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution (terms ORed). */
 export function nodeAffinity(pod: Pod, info: NodeInfo): FilterResult {
   const labels = info.node.metadata?.labels ?? {};
-  const fail: FilterResult = {
-    plugin: 'NodeAffinity',
-    fits: false,
-    reasons: [REASON_NODE_AFFINITY],
-    unresolvable: true,
-  };
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return fail;
+  const fail = nodeAffinityFailure;
+  const selector = pod.spec?.nodeSelector;
+  if (selector) for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return fail();
   const req = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (req && !(req.nodeSelectorTerms ?? []).some((t) => matchNodeSelectorTerm(t, info.node))) return fail;
+  if (req && !(req.nodeSelectorTerms ?? []).some((t) => matchNodeSelectorTerm(t, info.node))) return fail();
   return ok('NodeAffinity');
 }
 
-interface HostPort {
+export interface HostPort {
   ip: string;
   protocol: string;
   port: number;
@@ -241,8 +301,8 @@ function hostPorts(pod: Pod): HostPort[] {
   return out;
 }
 
-export function nodePorts(pod: Pod, info: NodeInfo): FilterResult {
-  const want = hostPorts(pod);
+export function nodePorts(pod: Pod, info: NodeInfo, st?: PodState): FilterResult {
+  const want = st?.hostPorts ?? hostPorts(pod);
   if (!want.length) return ok('NodePorts');
   const used = info.pods.flatMap(hostPorts);
   for (const w of want)
@@ -256,38 +316,44 @@ export function nodePorts(pod: Pod, info: NodeInfo): FilterResult {
   return ok('NodePorts');
 }
 
-/** NodeResourcesFit: requests of the pod vs allocatable minus what the node's pods request. */
-export function nodeResourcesFit(pod: Pod, info: NodeInfo): FilterResult {
-  const alloc = nodeAllocatable(info.node);
-  const used: Resources = {};
-  for (const p of info.pods) add(used, podRequests(p));
-  const req = podRequests(pod);
+function insufficient(r: string, req: Resources, alloc: Resources, used: Resources): boolean {
+  const requested = req[r] ?? 0;
+  return requested > 0 && requested > (alloc[r] ?? 0) - (used[r] ?? 0);
+}
+
+/**
+ * NodeResourcesFit: requests of the pod vs allocatable minus what the node's pods request. With
+ * detail false (the scheduler's pass over the nodes) the numbers are left out of a passing result.
+ */
+export function nodeResourcesFit(pod: Pod, info: NodeInfo, st?: PodState, detail = true): FilterResult {
+  const alloc = allocatableOf(info);
+  const used = requestedOf(info);
+  const req = st?.requests ?? podRequests(pod);
+  const allowedPods = alloc['pods'] ?? 0;
+  const tooMany = info.pods.length + 1 > allowedPods;
+  const names = st?.fitResources ?? fitResources(req);
+  if (!detail && !tooMany) {
+    let fits = true;
+    for (const r of names) if (insufficient(r, req, alloc, used)) fits = false;
+    if (fits) return ok('NodeResourcesFit');
+  }
   const reasons: string[] = [];
   const details: ResourceDetail[] = [];
-  const allowedPods = alloc['pods'] ?? 0;
   details.push({ resource: 'pods', requested: 1, used: info.pods.length, allocatable: allowedPods });
-  if (info.pods.length + 1 > allowedPods) reasons.push(REASON_TOO_MANY_PODS);
-  const names = [
-    'cpu',
-    'memory',
-    ...Object.keys(req)
-      .filter((k) => k !== 'cpu' && k !== 'memory')
-      .sort(),
-  ];
+  if (tooMany) reasons.push(REASON_TOO_MANY_PODS);
   for (const r of names) {
-    if (r === 'pods') continue;
-    const requested = req[r] ?? 0;
-    const a = alloc[r] ?? 0;
-    const u = used[r] ?? 0;
-    details.push({ resource: r, requested, used: u, allocatable: a });
-    if (requested > 0 && requested > a - u) reasons.push(`Insufficient ${r}`);
+    details.push({ resource: r, requested: req[r] ?? 0, used: used[r] ?? 0, allocatable: alloc[r] ?? 0 });
+    if (insufficient(r, req, alloc, used)) reasons.push(`Insufficient ${r}`);
   }
   return reasons.length
     ? { plugin: 'NodeResourcesFit', fits: false, reasons, resources: details }
     : { plugin: 'NodeResourcesFit', fits: true, reasons: [], resources: details };
 }
 
-export const FILTERS: readonly ((pod: Pod, info: NodeInfo) => FilterResult)[] = [
+/** A filter plugin; detail false lets it leave the explain() numbers out of a passing result. */
+export type Filter = (pod: Pod, info: NodeInfo, st?: PodState, detail?: boolean) => FilterResult;
+
+export const FILTERS: readonly Filter[] = [
   nodeUnschedulable,
   nodeName,
   taintToleration,
@@ -307,8 +373,8 @@ export interface NodeVerdict {
 }
 
 /** Runs every filter on one node. */
-export function filterNode(pod: Pod, info: NodeInfo): NodeVerdict {
-  const filters = FILTERS.map((f) => f(pod, info));
+export function filterNode(pod: Pod, info: NodeInfo, st: PodState = podState(pod)): NodeVerdict {
+  const filters = FILTERS.map((f) => f(pod, info, st));
   const first = filters.find((f) => !f.fits);
   return {
     node: info.node.metadata?.name ?? '',
@@ -343,6 +409,12 @@ export const NO_PREEMPTION_VICTIMS = 'No preemption victims found for incoming p
  * count as "No preemption victims found" (what Kubernetes reports when no lower-priority pod exists to
  * evict), unresolvable ones as "Preemption is not helpful".
  */
+/** Whether the pod fits the node: the filters in order, stopping at the first that fails. */
+export function feasible(pod: Pod, info: NodeInfo, st: PodState): boolean {
+  for (const f of FILTERS) if (!f(pod, info, st, false).fits) return false;
+  return true;
+}
+
 export function failedSchedulingMessage(pod: Pod, verdicts: NodeVerdict[]): string {
   const n = verdicts.length;
   if (n === 0) return 'no nodes available to schedule pods';
@@ -361,22 +433,28 @@ export function failedSchedulingMessage(pod: Pod, verdicts: NodeVerdict[]): stri
 
 export const MAX_NODE_SCORE = 100;
 
-function requestedWithPod(pod: Pod, info: NodeInfo): Resources {
-  const r: Resources = {};
-  for (const p of info.pods) add(r, podRequests(p, true));
-  add(r, podRequests(pod, true));
-  return r;
+const SCORED_RESOURCES = ['cpu', 'memory'] as const;
+
+/**
+ * Per scored resource (cpu, memory): allocatable and the node's requests with the pod's added (non-zero
+ * defaults), as [a0, q0, a1, q1] (no closures or objects: this runs for every node of every pod).
+ */
+function cpuMemory(pod: Pod, info: NodeInfo, st?: PodState): [number, number, number, number] {
+  const alloc = allocatableOf(info);
+  const onNode = nonZeroRequestedOf(info);
+  const own = st?.nonZeroRequests ?? podRequests(pod, true);
+  const [c, m] = SCORED_RESOURCES;
+  return [alloc[c] ?? 0, (onNode[c] ?? 0) + (own[c] ?? 0), alloc[m] ?? 0, (onNode[m] ?? 0) + (own[m] ?? 0)];
 }
 
 /** NodeResourcesFit LeastAllocated (cpu and memory, weight 1 each). */
-export function leastAllocatedScore(pod: Pod, info: NodeInfo): number {
-  const alloc = nodeAllocatable(info.node);
-  const req = requestedWithPod(pod, info);
+export function leastAllocatedScore(pod: Pod, info: NodeInfo, st?: PodState): number {
   let sum = 0;
   let weights = 0;
-  for (const r of ['cpu', 'memory']) {
-    const a = alloc[r] ?? 0;
-    const q = req[r] ?? 0;
+  const v = cpuMemory(pod, info, st);
+  for (let i = 0; i < v.length; i += 2) {
+    const a = v[i]!;
+    const q = v[i + 1]!;
     weights++;
     if (a === 0 || q > a) continue;
     sum += Math.floor(((a - q) * MAX_NODE_SCORE) / a);
@@ -385,14 +463,14 @@ export function leastAllocatedScore(pod: Pod, info: NodeInfo): number {
 }
 
 /** NodeResourcesBalancedAllocation: 1 − standard deviation of the cpu/memory fractions, × 100. */
-export function balancedAllocationScore(pod: Pod, info: NodeInfo): number {
-  const alloc = nodeAllocatable(info.node);
-  const req = requestedWithPod(pod, info);
+export function balancedAllocationScore(pod: Pod, info: NodeInfo, st?: PodState): number {
   const fractions: number[] = [];
-  for (const r of ['cpu', 'memory']) {
-    const a = alloc[r] ?? 0;
+  const v = cpuMemory(pod, info, st);
+  for (let i = 0; i < v.length; i += 2) {
+    const a = v[i]!;
+    const q = v[i + 1]!;
     if (a === 0) continue;
-    fractions.push(Math.min(1, (req[r] ?? 0) / a));
+    fractions.push(Math.min(1, q / a));
   }
   if (fractions.length < 2) return MAX_NODE_SCORE;
   const mean = fractions.reduce((x, y) => x + y, 0) / fractions.length;
@@ -406,9 +484,10 @@ export function controllerUid(pod: Pod): string | undefined {
 }
 
 /** Pods of the same controller already on each node (raw counts; normalised by spreadScores). */
-export function sameControllerCount(pod: Pod, info: NodeInfo): number {
-  const uid = controllerUid(pod);
+export function sameControllerCount(pod: Pod, info: NodeInfo, st?: PodState): number {
+  const uid = st ? st.controllerUid : controllerUid(pod);
   if (!uid) return 0;
+  if (info.controllers) return info.controllers.get(uid) ?? 0;
   return info.pods.filter((p) => controllerUid(p) === uid).length;
 }
 
@@ -459,8 +538,8 @@ export const SCORE_WEIGHTS: Record<string, number> = {
 };
 
 /** Scores every feasible node. */
-export function scoreNodes(pod: Pod, infos: NodeInfo[]): NodeScore[] {
-  const spread = spreadScores(infos.map((i) => sameControllerCount(pod, i)));
+export function scoreNodes(pod: Pod, infos: NodeInfo[], st: PodState = podState(pod)): NodeScore[] {
+  const spread = spreadScores(infos.map((i) => sameControllerCount(pod, i, st)));
   const affinity = normalize(
     infos.map((i) => preferredAffinityRaw(pod, i)),
     false,
@@ -469,16 +548,28 @@ export function scoreNodes(pod: Pod, infos: NodeInfo[]): NodeScore[] {
     infos.map((i) => intolerablePreferNoSchedule(pod, i)),
     true,
   );
+  const w = (k: string): number => SCORE_WEIGHTS[k] ?? 1;
+  const [wFit, wBalanced, wSpread, wAffinity, wTaints] = [
+    w('NodeResourcesFit'),
+    w('NodeResourcesBalancedAllocation'),
+    w('PodTopologySpread'),
+    w('NodeAffinity'),
+    w('TaintToleration'),
+  ];
   return infos.map((info, i) => {
-    const scores: Record<string, number> = {
-      NodeResourcesFit: leastAllocatedScore(pod, info),
-      NodeResourcesBalancedAllocation: balancedAllocationScore(pod, info),
+    const scores = {
+      NodeResourcesFit: leastAllocatedScore(pod, info, st),
+      NodeResourcesBalancedAllocation: balancedAllocationScore(pod, info, st),
       PodTopologySpread: spread[i] ?? 0,
       NodeAffinity: affinity[i] ?? 0,
       TaintToleration: taints[i] ?? 0,
     };
-    let total = 0;
-    for (const [k, v] of Object.entries(scores)) total += v * (SCORE_WEIGHTS[k] ?? 1);
+    const total =
+      scores.NodeResourcesFit * wFit +
+      scores.NodeResourcesBalancedAllocation * wBalanced +
+      scores.PodTopologySpread * wSpread +
+      scores.NodeAffinity * wAffinity +
+      scores.TaintToleration * wTaints;
     return { node: info.node.metadata?.name ?? '', total, scores };
   });
 }

@@ -13,12 +13,15 @@ import { deepCopy, type KObject, rfc3339, rfc3339Micro } from '../api/object.ts'
 import { errors, StatusError } from '../api/status.ts';
 import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
 import type { Watcher } from '../store/types.ts';
+import { NodeInfoCache } from './node-cache.ts';
 import {
   failedSchedulingMessage,
+  feasible,
   filterNode,
   type NodeInfo,
   type NodeScore,
   type NodeVerdict,
+  podState,
   scoreNodes,
 } from './plugins.ts';
 
@@ -41,6 +44,27 @@ export interface SchedulerOptions {
   instance?: string;
 }
 
+/**
+ * How many nodes to look for feasible ones before scoring (kube-scheduler's numFeasibleNodesToFind with
+ * the default adaptive percentageOfNodesToScore): every node below 100, else 50% minus 1% per 125 nodes,
+ * at least 5% and at least 100 nodes. The search starts where the previous pod's stopped.
+ */
+export function numFeasibleNodesToFind(all: number): number {
+  if (all < MIN_FEASIBLE_NODES) return all;
+  const percentage = Math.max(MIN_FEASIBLE_PERCENTAGE, 50 - Math.trunc(all / 125));
+  return Math.max(MIN_FEASIBLE_NODES, Math.trunc((all * percentage) / 100));
+}
+const MIN_FEASIBLE_NODES = 100;
+const MIN_FEASIBLE_PERCENTAGE = 5;
+
+/**
+ * A bound pod's explanation keeps every node's verdict and score only in clusters up to this size; in
+ * larger ones it keeps the counts and the best scores (10,000 pods × 5,000 verdicts would be gigabytes).
+ * A failed attempt always keeps every node's verdict: that is the "why is it Pending" answer.
+ */
+const FULL_EXPLANATION_MAX_NODES = 16;
+const KEPT_SCORES = 10;
+
 /** The last scheduling attempt of a pod, for "why is this pod Pending". */
 export interface Explanation {
   namespace: string;
@@ -53,9 +77,16 @@ export interface Explanation {
   boundTo?: string;
   /** The FailedScheduling message, when it failed. */
   message?: string;
-  /** Every node's verdict: each filter with its reasons (and requested/used/allocatable numbers). */
+  /** Nodes whose filters ran (a bound pod in a large cluster: a sample, see numFeasibleNodesToFind). */
+  evaluatedNodes: number;
+  /** Of those, the feasible ones. */
+  feasibleNodes: number;
+  /**
+   * Every node's verdict: each filter with its reasons (and requested/used/allocatable numbers). A pod
+   * bound in a cluster of more than 16 nodes keeps none (see evaluatedNodes and feasibleNodes).
+   */
   nodes: NodeVerdict[];
-  /** Scores of the feasible nodes (when any). */
+  /** Scores of the feasible nodes, best first (only the best 10 beyond 16 nodes). */
   scores: NodeScore[];
 }
 
@@ -77,8 +108,10 @@ function isTerminal(p: Pod): boolean {
 export class Scheduler {
   private readonly nodes = new Map<string, Node>();
   private readonly pods = new Map<string, Pod>();
-  /** Assigned, non-terminal pods per node name (keys). */
-  private readonly byNode = new Map<string, Set<string>>();
+  /** Nodes with their assigned, non-terminal pods. */
+  private readonly cache = new NodeInfoCache();
+  /** Where the next search for feasible nodes starts (round robin over the cache's order). */
+  private nextStartNode = 0;
   private readonly queue = new Map<string, QueueEntry>();
   private readonly explanations = new Map<string, Explanation>();
   private readonly events = new Map<string, { name: string; count: number }>();
@@ -136,8 +169,13 @@ export class Scheduler {
   private onNode(type: 'ADDED' | 'MODIFIED' | 'DELETED', node: Node): void {
     const name = node.metadata?.name ?? '';
     const old = this.nodes.get(name);
-    if (type === 'DELETED') this.nodes.delete(name);
-    else this.nodes.set(name, node);
+    if (type === 'DELETED') {
+      this.nodes.delete(name);
+      this.cache.removeNode(name);
+    } else {
+      this.nodes.set(name, node);
+      this.cache.setNode(node);
+    }
     // Only changes that can make a pod fit retry the unschedulable ones (not condition heartbeats).
     if (type !== 'DELETED' && (!old || schedulingView(old) !== schedulingView(node))) this.moveAllToActive();
   }
@@ -145,15 +183,11 @@ export class Scheduler {
   private assign(key: string, pod: Pod | undefined): void {
     const old = this.pods.get(key);
     const oldNode = old && !isTerminal(old) ? old.spec?.nodeName : undefined;
-    if (oldNode) this.byNode.get(oldNode)?.delete(key);
+    if (oldNode) this.cache.removePod(oldNode, key);
     if (pod) {
       this.pods.set(key, pod);
       const n = !isTerminal(pod) ? pod.spec?.nodeName : undefined;
-      if (n) {
-        let set = this.byNode.get(n);
-        if (!set) this.byNode.set(n, (set = new Set()));
-        set.add(key);
-      }
+      if (n) this.cache.addPod(n, key, pod);
     } else this.pods.delete(key);
   }
 
@@ -239,14 +273,17 @@ export class Scheduler {
     // PrioritySort: higher priority first, then older first.
     ready.sort((a, b) => b.prio - a.prio || (a.created < b.created ? -1 : a.created > b.created ? 1 : 0));
     const batch = ready.slice(0, this.opts.batchSize);
-    for (const r of batch) {
-      try {
-        this.scheduleOne(r.key);
-      } catch {
-        const e = this.queue.get(r.key);
-        if (e) this.backoff(e);
+    // The batch's bindings and events share one commit (group commit; upstream binds asynchronously).
+    this.client.batch(() => {
+      for (const r of batch) {
+        try {
+          this.scheduleOne(r.key);
+        } catch {
+          const e = this.queue.get(r.key);
+          if (e) this.backoff(e);
+        }
       }
-    }
+    });
     if (ready.length > batch.length) this.kick(0);
     else if (next !== Infinity) this.kick(next);
     for (const e of this.queue.values())
@@ -259,13 +296,23 @@ export class Scheduler {
     e.notBefore = Date.now() + ms;
   }
 
-  private nodeInfos(): NodeInfo[] {
-    return [...this.nodes.values()].map((node) => ({
-      node,
-      pods: [...(this.byNode.get(node.metadata?.name ?? '') ?? [])]
-        .map((k) => this.pods.get(k))
-        .filter((p): p is Pod => !!p),
-    }));
+  /**
+   * The feasible nodes for the pod: the filters run node by node from where the last search stopped,
+   * until numFeasibleNodesToFind are found or every node was tried. Returns them and how many were tried.
+   */
+  private findFeasible(pod: Pod, st: ReturnType<typeof podState>): { feasible: NodeInfo[]; tried: number } {
+    const infos = this.cache.all();
+    const want = numFeasibleNodesToFind(infos.length);
+    const out: NodeInfo[] = [];
+    let tried = 0;
+    const start = infos.length ? this.nextStartNode % infos.length : 0;
+    while (tried < infos.length && out.length < want) {
+      const info = infos[(start + tried) % infos.length]!;
+      tried++;
+      if (feasible(pod, info, st)) out.push(info);
+    }
+    this.nextStartNode = infos.length ? (start + tried) % infos.length : 0;
+    return { feasible: out, tried };
   }
 
   /** One scheduling cycle for one pod (synchronous: filter, score, bind). */
@@ -276,9 +323,9 @@ export class Scheduler {
       this.queue.delete(key);
       return;
     }
-    const infos = this.nodeInfos();
-    const verdicts = infos.map((i) => filterNode(pod, i));
-    const feasible = infos.filter((_, i) => verdicts[i]!.fits);
+    const st = podState(pod);
+    const all = this.cache.all();
+    const { feasible, tried } = this.findFeasible(pod, st);
     const ns = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     const explanation: Explanation = {
@@ -287,20 +334,27 @@ export class Scheduler {
       uid: pod.metadata?.uid ?? '',
       attemptedAt: rfc3339(),
       attempts: entry.attempts + 1,
-      nodes: verdicts,
+      evaluatedNodes: tried,
+      feasibleNodes: feasible.length,
+      nodes: [],
       scores: [],
     };
     this.explanations.set(key, explanation);
     if (!feasible.length) {
+      // Every node was tried and none fits: the verdict of each, for the message and explain().
+      const verdicts = all.map((i) => filterNode(pod, i, st));
       const message = failedSchedulingMessage(pod, verdicts);
+      explanation.nodes = verdicts;
       explanation.message = message;
       this.backoff(entry);
       entry.parked = true;
       this.recordFailure(pod, message);
       return;
     }
-    const scores = scoreNodes(pod, feasible);
-    explanation.scores = scores;
+    const scores = scoreNodes(pod, feasible, st);
+    const full = all.length <= FULL_EXPLANATION_MAX_NODES;
+    if (full) explanation.nodes = all.map((i) => filterNode(pod, i, st));
+    explanation.scores = topScores(scores, full ? scores.length : KEPT_SCORES);
     let best: NodeScore[] = [];
     for (const s of scores) {
       if (!best.length || s.total > best[0]!.total) best = [s];
@@ -423,6 +477,19 @@ export class Scheduler {
       /* events are best effort */
     }
   }
+}
+
+/** The n highest totals, best first (a bounded insertion: n is small, the scores many). */
+function topScores(scores: NodeScore[], n: number): NodeScore[] {
+  const out: NodeScore[] = [];
+  for (const s of scores) {
+    if (out.length === n && s.total <= out[n - 1]!.total) continue;
+    let i = out.length;
+    while (i > 0 && out[i - 1]!.total < s.total) i--;
+    out.splice(i, 0, s);
+    if (out.length > n) out.pop();
+  }
+  return out;
 }
 
 /** What of a node the filters read (labels, spec, allocatable). */

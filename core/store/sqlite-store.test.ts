@@ -612,3 +612,46 @@ test('objects returned to callers and to watchers are independent copies', () =>
   assert.equal(input.metadata.resourceVersion, undefined);
   s.close();
 });
+
+test('batch: writes share one commit, watchers hear of them only after it, a failed write leaves the rest', () => {
+  const t = tmp();
+  try {
+    const s = openStore({ path: t.path });
+    s.create(key('old'), cm('old'));
+    const seen: string[] = [];
+    const w = s.watch('/core/configmaps/', { fromRevision: s.revision() }, (ev) =>
+      seen.push(`${ev.type} ${ev.object.metadata.name ?? ''} ${ev.rv}`),
+    );
+    const out = s.batch(() => {
+      const a = s.create(key('a'), cm('a'));
+      assert.throws(() => s.create(key('old'), cm('old')), conflict('exists'));
+      const b = s.update(key('a'), cm('a', '2'), Number(a.metadata.resourceVersion));
+      // Nested batches join the outer one; reads inside see the batch's own writes.
+      s.batch(() => s.delete(key('old')));
+      assert.equal(dataV(s.get(key('a'))), '2');
+      assert.deepEqual(seen, [], 'no event before the commit');
+      return Number(b.metadata.resourceVersion);
+    });
+    assert.equal(s.revision(), out + 1);
+    assert.deepEqual(seen, [`ADDED a ${out - 1}`, `MODIFIED a ${out}`, `DELETED old ${out + 1}`]);
+    // fn throwing: what it wrote is committed, the error reaches the caller.
+    assert.throws(
+      () =>
+        s.batch(() => {
+          s.create(key('c'), cm('c'));
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
+    assert.equal(seen.at(-1), `ADDED c ${s.revision()}`);
+    w.stop();
+    s.close();
+    // Durable: a fresh open sees every committed write of the batches.
+    const again = openStore({ path: t.path });
+    assert.deepEqual(names(again.list('/core/configmaps/').items), ['a', 'c']);
+    assert.equal(dataV(again.get(key('a'))), '2');
+    again.close();
+  } finally {
+    t.done();
+  }
+});

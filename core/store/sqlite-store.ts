@@ -13,6 +13,8 @@
  * the stored JSON, history row appended, objects row upserted, meta.revision advanced. So the revision
  * survives restarts and never goes backwards even when history is compacted away. Watch events are
  * delivered only after COMMIT returns, from an in-process queue (single writer, single thread).
+ * batch() lets a synchronous stretch of writes share one transaction (each write a savepoint in it) and
+ * one fsync — group commit — with their events held back until that COMMIT.
  *
  * Compaction (like etcd's) keeps the newest row of every live key at or before the compacted revision,
  * so any revision >= compactedRevision can be listed exactly. Retention: at most `historyLimit`
@@ -112,6 +114,8 @@ class SqliteStore implements Store {
   private queueHead = 0;
   private draining = false;
   private closed = false;
+  /** Inside batch(): the events of its (not yet committed) writes. */
+  private held: StoreEvent[] | undefined;
 
   constructor(opts: StoreOptions) {
     const memory = opts.path === ':memory:' || opts.path === '';
@@ -336,8 +340,48 @@ class SqliteStore implements Store {
     this.lastTs = c.ts;
     const ev: StoreEvent = { type: c.type, key: w.key, rv: c.rv, object: JSON.parse(c.json) as KObject };
     if (c.prev) ev.prevObject = c.prev;
-    this.publish(ev);
-    if (++this.writesSinceCompact >= AUTO_COMPACT_EVERY) {
+    ++this.writesSinceCompact;
+    if (this.held) this.held.push(ev);
+    else {
+      this.publish(ev);
+      this.maybeCompact();
+    }
+    return c.stored;
+  }
+
+  batch<T>(fn: () => T): T {
+    if (this.closed) throw new Error('store: closed');
+    if (this.held) return fn();
+    const before = { rev: this.rev, lastTs: this.lastTs };
+    this.db.exec('BEGIN IMMEDIATE');
+    const held: StoreEvent[] = (this.held = []);
+    let result: T | undefined;
+    let failure: { error: unknown } | undefined;
+    try {
+      result = fn();
+    } catch (error) {
+      failure = { error };
+    } finally {
+      this.held = undefined;
+    }
+    try {
+      this.db.exec('COMMIT');
+    } catch (e) {
+      // Nothing of the batch is durable: forget it (no watcher has seen any of it).
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.rev = before.rev;
+      this.lastTs = before.lastTs;
+      throw e;
+    }
+    for (const ev of held) this.queue.push(ev);
+    if (held.length && !this.draining) this.drain();
+    this.maybeCompact();
+    if (failure) throw failure.error;
+    return result as T;
+  }
+
+  private maybeCompact(): void {
+    if (this.writesSinceCompact >= AUTO_COMPACT_EVERY) {
       this.writesSinceCompact = 0;
       try {
         this.compact();
@@ -345,7 +389,6 @@ class SqliteStore implements Store {
         /* best effort: the write itself has committed; the next run retries */
       }
     }
-    return c.stored;
   }
 
   /** Runs inside the IMMEDIATE transaction; a throw rolls it back. */

@@ -81,6 +81,15 @@ export interface Store {
   /** Register a watcher; events for keys under prefix with rv > fromRevision are delivered in order. */
   watch(prefix: string, opts: WatchOptions, onEvent: (ev: StoreEvent) => void): Watcher;
 
+  /**
+   * Group commit for one synchronous stretch of in-process writes: the writes fn makes (create, update,
+   * delete; each still atomic on its own, a failed one leaves the others) share one transaction and one
+   * fsync. Each returns as usual, but no watcher hears of any of them before the commit; then their
+   * events are fanned out in revision order. If fn throws, what it wrote is still committed and the
+   * error rethrown. Nested calls join the outer batch. Returns fn's result.
+   */
+  batch<T>(fn: () => T): T;
+
   /** Every retained revision of one key, oldest first (the time-travel view). */
   history(key: string): StoreEvent[];
 

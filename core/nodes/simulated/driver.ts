@@ -99,8 +99,11 @@ interface SimNode {
   internalIP: string;
   /** Allocated pod IPs (last octet in the /24) by pod uid. */
   ips: Map<string, string>;
-  leaseTimer?: NodeJS.Timeout;
-  statusTimer?: NodeJS.Timeout;
+  /** When its lease renewal and status heartbeat are next due (ms since the epoch). */
+  leaseDue: number;
+  statusDue: number;
+  /** The pod CIDR the node controller assigned (spec.podCIDR), once seen: it never changes. */
+  assignedCIDR?: string;
 }
 
 function cidrBase(cidr: string): [number, number, number] | undefined {
@@ -108,6 +111,9 @@ function cidrBase(cidr: string): [number, number, number] | undefined {
   if (!m) return undefined;
   return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
+
+/** Nodes registered per commit by createMany. */
+const CREATE_CHUNK = 250;
 
 const isConflict = (e: unknown): boolean => e instanceof StatusError && e.code === 409;
 const isNotFound = (e: unknown): boolean => e instanceof StatusError && e.code === 404;
@@ -119,7 +125,15 @@ export class SimulatedNodeDriver implements NodeDriver {
   private readonly started = new Set<string>();
   private readonly terminating = new Map<string, NodeJS.Timeout>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly deferred: (() => void)[] = [];
+  /** One timer renews the leases and status of every running node that is due, in one commit. */
+  private ticker?: NodeJS.Timeout;
   private podWatch?: Watcher;
+  /** Every registered node's index (from its 10.255.x.y address), kept by a watch on nodes. */
+  private nodeWatch?: Watcher;
+  private readonly registeredIndex = new Map<string, number>();
+  /** How many of our nodes and registered nodes use each index (both, for most). */
+  private readonly indexUse = new Map<number, number>();
   private readonly opts: Required<SimulatedDriverOptions>;
   private closed = false;
 
@@ -146,7 +160,15 @@ export class SimulatedNodeDriver implements NodeDriver {
     base: Omit<NodeCreateOptions, 'name'> = {},
   ): Promise<NodeRecord[]> {
     const out: NodeRecord[] = [];
-    for (let i = 1; i <= count; i++) out.push(await this.create({ ...base, name: `${prefix}-${i}` }));
+    // create() writes synchronously before its first await: a chunk of nodes shares one commit.
+    for (let i = 1; i <= count; i += CREATE_CHUNK) {
+      const chunk = this.client.batch(() =>
+        Array.from({ length: Math.min(CREATE_CHUNK, count - i + 1) }, (_, j) =>
+          this.create({ ...base, name: `${prefix}-${i + j}` }),
+        ),
+      );
+      out.push(...(await Promise.all(chunk)));
+    }
     return out;
   }
 
@@ -174,7 +196,10 @@ export class SimulatedNodeDriver implements NodeDriver {
       running: false,
       internalIP: `10.255.${index & 255}.${1 + (index >> 8)}`,
       ips: new Map(),
+      leaseDue: 0,
+      statusDue: 0,
     };
+    if (!this.nodes.has(opts.name)) this.useIndex(sim.index, 1);
     this.nodes.set(opts.name, sim);
     if (!existing) this.client.create(nodesRef, '', this.nodeObject(sim, opts));
     await this.start(opts.name);
@@ -186,12 +211,12 @@ export class SimulatedNodeDriver implements NodeDriver {
     if (!sim) throw new Error(`simulated node ${name} not found`);
     if (sim.running) return;
     sim.running = true;
+    sim.assignedCIDR = undefined;
     this.heartbeatStatus(sim);
     this.renewLease(sim);
-    sim.leaseTimer = setInterval(() => this.renewLease(sim), this.opts.leaseIntervalMs);
-    sim.statusTimer = setInterval(() => this.heartbeatStatus(sim), this.opts.statusIntervalMs);
-    sim.leaseTimer.unref?.();
-    sim.statusTimer.unref?.();
+    sim.leaseDue = Date.now() + this.opts.leaseIntervalMs;
+    sim.statusDue = Date.now() + this.opts.statusIntervalMs;
+    this.ensureTicker();
     // Pick up pods already bound to it.
     const { items } = this.client.list(podsRef, '', { fieldSelector: `spec.nodeName=${name}` });
     for (const p of items) this.onPod('ADDED', p as unknown as Pod);
@@ -201,13 +226,13 @@ export class SimulatedNodeDriver implements NodeDriver {
     const sim = this.nodes.get(name);
     if (!sim) return;
     sim.running = false;
-    if (sim.leaseTimer) clearInterval(sim.leaseTimer);
-    if (sim.statusTimer) clearInterval(sim.statusTimer);
-    sim.leaseTimer = sim.statusTimer = undefined;
+    if (![...this.nodes.values()].some((n) => n.running)) this.stopTicker();
   }
 
   async remove(name: string): Promise<void> {
     await this.stop(name);
+    const gone = this.nodes.get(name);
+    if (gone) this.useIndex(gone.index, -1);
     this.nodes.delete(name);
     for (const [ref, ns] of [
       [nodesRef, ''],
@@ -230,8 +255,14 @@ export class SimulatedNodeDriver implements NodeDriver {
     for (const n of this.nodes.values()) await this.stop(n.name);
     this.podWatch?.stop();
     this.podWatch = undefined;
+    this.nodeWatch?.stop();
+    this.nodeWatch = undefined;
+    for (const i of this.registeredIndex.values()) this.useIndex(i, -1);
+    this.registeredIndex.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.deferred.length = 0;
+    this.stopTicker();
     for (const t of this.terminating.values()) clearTimeout(t);
     this.terminating.clear();
   }
@@ -309,6 +340,59 @@ export class SimulatedNodeDriver implements NodeDriver {
     this.later(() => attempt(0), afterMs);
   }
 
+  private ensureTicker(): void {
+    if (this.ticker) return;
+    const every = Math.min(1000, this.opts.leaseIntervalMs, this.opts.statusIntervalMs);
+    this.ticker = setInterval(() => this.tick(), every);
+    this.ticker.unref?.();
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  /** Renews what is due (each node every leaseIntervalMs / statusIntervalMs, at most one tick late). */
+  private tick(): void {
+    const now = Date.now();
+    this.client.batch(() => {
+      for (const sim of this.nodes.values()) {
+        if (!sim.running) continue;
+        if (now >= sim.leaseDue) {
+          sim.leaseDue = now + this.opts.leaseIntervalMs;
+          this.renewLease(sim);
+        }
+        if (now >= sim.statusDue) {
+          sim.statusDue = now + this.opts.statusIntervalMs;
+          this.heartbeatStatus(sim);
+        }
+      }
+    });
+  }
+
+  /**
+   * Runs fn on a later turn of the event loop, in order; everything deferred to the same turn runs
+   * together, its writes sharing one commit (a node's status updates batched as a kubelet's are not,
+   * but thousands of simulated nodes starting pods at once would otherwise fsync once per pod).
+   */
+  private defer(fn: () => void): void {
+    this.deferred.push(fn);
+    if (this.deferred.length === 1) this.later(() => this.flushDeferred(), 0);
+  }
+
+  private flushDeferred(): void {
+    const fns = this.deferred.splice(0);
+    this.client.batch(() => {
+      for (const f of fns) {
+        try {
+          f();
+        } catch {
+          /* each step handles its own errors; one failing must not drop the others */
+        }
+      }
+    });
+  }
+
   private later(fn: () => void, ms: number): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
@@ -340,24 +424,20 @@ export class SimulatedNodeDriver implements NodeDriver {
     )?.address;
     const m = addr ? /^10\.255\.(\d+)\.(\d+)$/.exec(addr) : null;
     if (m) return Number(m[1]) + (Number(m[2]) - 1) * 256;
-    const used = new Set([...this.nodes.values()].map((n) => n.index));
-    try {
-      for (const n of this.client.list(nodesRef, '', {}).items)
-        for (const a of (n as unknown as Node).status?.addresses ?? []) {
-          const x = /^10\.255\.(\d+)\.(\d+)$/.exec(a.address);
-          if (x) used.add(Number(x[1]) + (Number(x[2]) - 1) * 256);
-        }
-    } catch {
-      /* best effort */
-    }
     let i = 1;
-    while (used.has(i)) i++;
+    while (this.indexUse.has(i)) i++;
     return i;
   }
 
+  private useIndex(index: number, delta: 1 | -1): void {
+    const n = (this.indexUse.get(index) ?? 0) + delta;
+    if (n > 0) this.indexUse.set(index, n);
+    else this.indexUse.delete(index);
+  }
+
   private podCIDR(sim: SimNode, node: Node | undefined): string {
-    const c = node?.spec?.podCIDR ?? node?.spec?.podCIDRs?.[0];
-    if (c && cidrBase(c)) return c;
+    const c = node?.spec?.podCIDR ?? node?.spec?.podCIDRs?.[0] ?? sim.assignedCIDR;
+    if (c && cidrBase(c)) return (sim.assignedCIDR = c);
     return sim.index <= 255
       ? `10.244.${sim.index}.0/24`
       : `10.${244 + (sim.index >> 8)}.${sim.index & 255}.0/24`;
@@ -497,13 +577,26 @@ export class SimulatedNodeDriver implements NodeDriver {
   }
 
   private ensureWatch(): void {
+    this.nodeWatch ??= this.client.watch(nodesRef, '', { resourceVersion: '0' }, (type, obj) => {
+      const name = obj.metadata.name ?? '';
+      const addr = ((obj as unknown as Node).status?.addresses ?? []).find((a) => a.type === 'InternalIP');
+      const m = addr ? /^10\.255\.(\d+)\.(\d+)$/.exec(addr.address) : null;
+      const before = this.registeredIndex.get(name);
+      if (before !== undefined) this.useIndex(before, -1);
+      if (type === 'DELETED' || !m) this.registeredIndex.delete(name);
+      else {
+        const index = Number(m[1]) + (Number(m[2]) - 1) * 256;
+        this.registeredIndex.set(name, index);
+        this.useIndex(index, 1);
+      }
+    });
     if (this.podWatch) return;
     this.podWatch = this.client.watch(podsRef, '', { resourceVersion: '0' }, (type, obj) => {
       const pod = obj as unknown as Pod;
       const n = pod.spec?.nodeName;
       if (!n || !this.nodes.get(n)?.running) return;
       // Never write from inside the watch callback: defer to the event loop.
-      this.later(() => this.onPod(type, pod), 0);
+      this.defer(() => this.onPod(type, pod));
     });
   }
 
@@ -540,7 +633,8 @@ export class SimulatedNodeDriver implements NodeDriver {
       return;
     }
     this.started.add(uid);
-    this.later(() => this.runPod(sim, pod), this.opts.startDelayMs);
+    if (this.opts.startDelayMs > 0) this.later(() => this.runPod(sim, pod), this.opts.startDelayMs);
+    else this.defer(() => this.runPod(sim, pod));
   }
 
   private finalDelete(pod: Pod): void {
@@ -585,7 +679,7 @@ export class SimulatedNodeDriver implements NodeDriver {
         if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') return;
         let node: Node | undefined;
         try {
-          node = this.client.get(nodesRef, '', sim.name) as unknown as Node;
+          if (!sim.assignedCIDR) node = this.client.get(nodesRef, '', sim.name) as unknown as Node;
         } catch {
           /* use the default CIDR */
         }
