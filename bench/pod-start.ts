@@ -24,9 +24,9 @@ const f = (x: number): string => `${(x / 1000).toFixed(3)} s`;
 
 /** `ctr run --cni -d` of the image, n times in a row, timed inside the node (ms each). */
 function rawCtrRun(container: string, n: number): number[] {
-  const script = `for i in $(seq 1 ${n}); do s=$(date +%s%N); ctr -n k8s.io run -d --cni ${BUSYBOX_IMAGE} raw-$i sleep 3600 >/dev/null || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done;
-for i in $(seq 1 ${n}); do ctr -n k8s.io task kill -s KILL raw-$i >/dev/null 2>&1; done; sleep 0.5;
-for i in $(seq 1 ${n}); do ctr -n k8s.io task rm raw-$i >/dev/null 2>&1; ctr -n k8s.io c rm raw-$i >/dev/null 2>&1; done`;
+  const script = `for i in $(seq 1 ${n}); do s=$(date +%s%N); ctr -n k8s.io run -d --cni ${BUSYBOX_IMAGE} raw-${n}-$i sleep 3600 >/dev/null || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); done;
+for i in $(seq 1 ${n}); do ctr -n k8s.io task kill -s KILL raw-${n}-$i >/dev/null 2>&1; done; sleep 0.5;
+for i in $(seq 1 ${n}); do ctr -n k8s.io task rm raw-${n}-$i >/dev/null 2>&1; ctr -n k8s.io c rm raw-${n}-$i >/dev/null 2>&1; done`;
   const r = spawnSync('docker', ['exec', container, 'sh', '-c', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ctr run failed: ${r.stderr}`);
   return r.stdout

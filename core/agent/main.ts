@@ -14,11 +14,20 @@ import { loadAgentSettings } from './config.ts';
 import { gatherNodeFacts, NodeStatusReporter } from './node-status.ts';
 import { writeCniConfig } from './network/cni-config.ts';
 import { RouteManager, type PeerRoute } from './network/routes.ts';
+import { CriClient } from './cri/client.ts';
+import { startKubelet } from './kubelet/kubelet.ts';
 
 const log = (m: string): void => console.log(`berth-agent: ${m}`);
 
-/** "containerd://1.6.20" from `containerd --version`. */
-async function runtimeVersion(): Promise<string> {
+/** "containerd://1.6.20": CRI Version, else `containerd --version`. */
+async function runtimeVersion(cri: CriClient): Promise<string> {
+  try {
+    const v = await cri.version();
+    if (v.runtimeName && v.runtimeVersion)
+      return `${v.runtimeName}://${v.runtimeVersion.replace(/^v/, '').replace(/~.*$/, '')}`;
+  } catch {
+    /* fall back to the binary */
+  }
   try {
     const { stdout } = await promisify(execFile)('containerd', ['--version']);
     const v = /\s(v?\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? 'unknown';
@@ -69,7 +78,8 @@ export async function main(): Promise<void> {
   log(`node ${config.nodeName}, API server ${config.server}`);
   await untilApiAnswers(client, config.nodeName);
 
-  const facts = gatherNodeFacts(config, await runtimeVersion());
+  const cri = new CriClient();
+  const facts = gatherNodeFacts(config, await runtimeVersion(cri));
   const reporter = new NodeStatusReporter(client, config, facts, log);
   await reporter.register();
   reporter.start();
@@ -100,13 +110,27 @@ export async function main(): Promise<void> {
 
   await reporter.setReady(true, 'kubelet is posting ready status');
   log('node ready');
+  const kubelet = startKubelet({
+    client,
+    nodeName: config.nodeName,
+    cri,
+    hostIP: facts.internalIP,
+    clusterDomain: config.clusterDomain,
+    clusterDNS: config.clusterDNS,
+    rootDir: '/var/lib/berth',
+    log,
+  });
 
   const shutdown = (sig: string): void => {
     log(`${sig}: stopping`);
     reporter.stop();
     nodes.stop();
-    client.close();
-    process.exit(0);
+    // Pods keep running in containerd: the next agent start adopts them.
+    void kubelet.stop().finally(() => {
+      cri.close();
+      client.close();
+      process.exit(0);
+    });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
