@@ -200,6 +200,58 @@ spec:
     });
   }
 
+  it('berth down and up on the same data dir bring the nodes and their workloads back', async () => {
+    const k = kubectlRunner('1.33', c.kubeconfig, c.home);
+    const n = ['-n', 'nodes-133'];
+    const containerIDs = async (): Promise<string> =>
+      (
+        await k.ok([
+          ...n,
+          'get',
+          'pods',
+          '-l',
+          'app=web',
+          '-o',
+          'jsonpath={.items[*].status.containerStatuses[0].containerID}',
+        ])
+      ).trim();
+    const before = (
+      await k.ok([...n, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}'])
+    ).trim();
+    assert.equal(before.split(' ').length, 3);
+    const idsBefore = new Set((await containerIDs()).split(' '));
+    await c.restart();
+    const running = await eventually(
+      'the same 3 pods Running and Ready again',
+      async () => {
+        const out = (
+          await k.ok([
+            ...n,
+            'get',
+            'pods',
+            '-l',
+            'app=web',
+            '-o',
+            'jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.status.containerStatuses[0].ready}{"\\n"}{end}',
+          ])
+        ).trim();
+        const rows = out.split('\n').map((l) => l.split(' '));
+        // New containers (the node containers were stopped): none of the old container IDs remain.
+        const fresh = (await containerIDs()).split(' ').every((id) => id && !idsBefore.has(id));
+        return rows.length === 3 && rows.every((r) => r[1] === 'Running' && r[2] === 'true') && fresh && out;
+      },
+      120_000,
+      1000,
+    );
+    assert.deepEqual(
+      running
+        .split('\n')
+        .map((l) => l.split(' ')[0])
+        .sort(),
+      before.split(' ').sort(),
+    );
+  });
+
   it('a killed node goes NotReady within 40 s and its pods come back on the other node', async () => {
     const k = kubectlRunner('1.33', c.kubeconfig, c.home);
     await k.ok(['create', 'ns', 'kill']);

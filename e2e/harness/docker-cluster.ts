@@ -23,6 +23,8 @@ export interface DockerCluster extends BerthProcess {
   berth(args: string[]): { status: number; output: string };
   /** Stops berth up and removes every container, volume and network of the cluster, and the dirs. */
   destroy(): Promise<void>;
+  /** Stops berth up (its node containers stop too) and starts it again on the same data dir. */
+  restart(): Promise<void>;
 }
 
 /** Whether Docker is usable here; under CI=true its absence is an error. */
@@ -45,7 +47,7 @@ export async function startDockerCluster(opts: {
   const docker = new Docker();
   // Build (or reuse) the node and test images first, so berth up's own timeout covers only the start.
   await ensureNodeImages(docker);
-  const b = await startBerth({
+  let b = await startBerth({
     args: ['--driver', 'docker', '--nodes', String(opts.nodes), '--name', opts.name],
     timeoutMs: opts.timeoutMs ?? 180_000,
   });
@@ -74,7 +76,18 @@ export async function startDockerCluster(opts: {
     throw e;
   }
   const nodes = Array.from({ length: opts.nodes }, (_, i) => `${opts.name}-worker-${i + 1}`);
-  return { ...b, name: opts.name, nodes, berth, destroy };
+  const first = b;
+  const cluster: DockerCluster = { ...b, name: opts.name, nodes, berth, destroy, restart };
+  async function restart(): Promise<void> {
+    await b.stop();
+    // Same data dir, no flags: the cluster remembers its name, driver and nodes and adopts them.
+    const again = await startBerth({ dataDir: first.dataDir, timeoutMs: opts.timeoutMs ?? 180_000 });
+    const stopAgain = again.stop.bind(again);
+    b = { ...first, child: again.child, url: again.url, output: again.output, stop: stopAgain };
+    again.cleanup(); // its own HOME only (the data dir was given)
+    Object.assign(cluster, { child: again.child, url: again.url, output: again.output, stop: stopAgain });
+  }
+  return cluster;
 }
 
 /** A cluster name unique to this run (DNS label). */
