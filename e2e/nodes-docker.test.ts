@@ -252,6 +252,61 @@ spec:
     );
   });
 
+  it('berth node add gives a third Ready node that runs pods; berth node rm removes it and its container', async () => {
+    const k = kubectlRunner('1.33', c.kubeconfig, c.home);
+    const add = c.berth(['node', 'add', '--label', 'extra=yes']);
+    assert.equal(add.status, 0, add.output);
+    const name = `${c.name}-worker-3`;
+    await eventually(
+      `${name} Ready`,
+      async () =>
+        (
+          await k.ok([
+            'get',
+            'nodes',
+            '-l',
+            'extra=yes',
+            '-o',
+            'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+          ])
+        ).trim() === 'True',
+      90_000,
+      500,
+    );
+    await k.ok(['create', 'ns', 'extra']);
+    await k.ok(['apply', '-f', '-'], {
+      input: `
+apiVersion: v1
+kind: Pod
+metadata: { name: on-extra, namespace: extra }
+spec:
+  nodeSelector: { extra: "yes" }
+  restartPolicy: Never
+  containers: [ { name: c, image: ${BUSYBOX_IMAGE}, imagePullPolicy: IfNotPresent, command: [sh, -c, 'test "$(hostname)" = on-extra'] } ]
+`,
+    });
+    // The new node got the busybox image? `berth image load` ran before it existed: load it now.
+    const load = c.berth(['image', 'load', BUSYBOX_IMAGE]);
+    assert.equal(load.status, 0, load.output);
+    await eventually(
+      'the pod on the new node to succeed',
+      async () =>
+        (await k.ok(['-n', 'extra', 'get', 'pod', 'on-extra', '-o', 'jsonpath={.status.phase}'])).trim() ===
+        'Succeeded',
+      90_000,
+      500,
+    );
+    await k.ok(['delete', 'ns', 'extra', '--wait=false']);
+    const rm = c.berth(['node', 'rm', name]);
+    assert.equal(rm.status, 0, rm.output);
+    const gone = await k.run(['get', 'node', name]);
+    assert.notEqual(gone.code, 0);
+    const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=dev.berth.node=${name}`], {
+      encoding: 'utf8',
+    });
+    assert.equal(ps.stdout.trim(), '');
+  });
+
   it('a killed node goes NotReady within 40 s and its pods come back on the other node', async () => {
     const k = kubectlRunner('1.33', c.kubeconfig, c.home);
     await k.ok(['create', 'ns', 'kill']);
