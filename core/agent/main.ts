@@ -16,6 +16,7 @@ import { writeCniConfig } from './network/cni-config.ts';
 import { RouteManager, type PeerRoute } from './network/routes.ts';
 import { CriClient } from './cri/client.ts';
 import { startKubelet } from './kubelet/kubelet.ts';
+import { startClusterDns } from './dns/cluster-dns.ts';
 
 const log = (m: string): void => console.log(`berth-agent: ${m}`);
 
@@ -120,11 +121,23 @@ export async function main(): Promise<void> {
     rootDir: '/var/lib/berth',
     log,
   });
+  // --- cluster DNS (issue 6, core/agent/dns) ---
+  const dns = startClusterDns({
+    client,
+    clusterDomain: config.clusterDomain,
+    addresses: config.clusterDNS,
+    serviceCIDR: config.serviceCIDR,
+    clusterCIDR: config.clusterCIDR,
+    log,
+  });
+  dns.ready.catch((e: unknown) => log(`dns: not serving: ${(e as Error).message}`));
+  // --- end cluster DNS ---
 
   const shutdown = (sig: string): void => {
     log(`${sig}: stopping`);
     reporter.stop();
     nodes.stop();
+    void dns.stop();
     // Pods keep running in containerd: the next agent start adopts them.
     void kubelet.stop().finally(() => {
       cri.close();

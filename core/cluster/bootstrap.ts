@@ -1,6 +1,7 @@
 /**
- * Objects every cluster has from the start: the system namespaces and the `kubernetes` Service with its
- * Endpoints. Created through the in-process client (so defaulting, validation and admission apply).
+ * Objects every cluster has from the start: the system namespaces, the `kubernetes` Service with its
+ * Endpoints, and kube-system/kube-dns naming the cluster DNS address. Created through the in-process
+ * client (so defaulting, validation and admission apply).
  */
 import type { KObject } from '../api/object.ts';
 import { StatusError } from '../api/status.ts';
@@ -20,14 +21,51 @@ function ensure(client: InProcessClient, r: ResourceRef, namespace: string, obj:
   }
 }
 
+/** Label of Services every node's agent serves itself; the service proxy leaves them alone. */
+export const NODE_LOCAL_LABEL = 'berth.dev/node-local';
+
+/**
+ * kube-system/kube-dns as `kubectl get svc -n kube-system` shows it in Kubernetes, but selectorless and
+ * labelled node-local: each node's agent holds the address and answers (core/agent/dns).
+ */
+export function kubeDnsService(ip: string): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'kube-dns',
+      namespace: 'kube-system',
+      labels: {
+        'k8s-app': 'kube-dns',
+        'kubernetes.io/cluster-service': 'true',
+        'kubernetes.io/name': 'CoreDNS',
+        [NODE_LOCAL_LABEL]: 'true',
+      },
+    },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: ip,
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+      ],
+      sessionAffinity: 'None',
+    },
+  };
+}
+
 /**
  * `advertise`: the address pods reach the API server on (the cluster's node network). Endpoints may not
  * hold loopback addresses, so without nodes the `kubernetes` Service has no Endpoints yet, as in a
  * cluster whose API server has not advertised itself.
  */
-export function bootstrapObjects(client: InProcessClient, api: { port: number; advertise?: string }): void {
+export function bootstrapObjects(
+  client: InProcessClient,
+  api: { port: number; advertise?: string; dnsIP?: string },
+): void {
   for (const name of SYSTEM_NAMESPACES)
     ensure(client, NS, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  if (api.dnsIP) ensure(client, SVC, 'kube-system', kubeDnsService(api.dnsIP));
   ensure(client, SVC, 'default', {
     apiVersion: 'v1',
     kind: 'Service',

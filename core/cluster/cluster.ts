@@ -308,7 +308,11 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       username: CONTROLLER_MANAGER_USER,
       groups: ['system:authenticated'],
     });
-    bootstrapObjects(controllers, { port });
+    bootstrapObjects(controllers, {
+      port,
+      dnsIP: CLUSTER_DNS_IP,
+      ...(gateway ? { advertise: gateway } : {}),
+    });
     const kindRefs = {
       ServiceAccount: { group: '', version: 'v1', resource: 'serviceaccounts' },
       Pod: { group: '', version: 'v1', resource: 'pods' },
