@@ -16,6 +16,7 @@ import { writeCniConfig } from './network/cni-config.ts';
 import { RouteManager, type PeerRoute } from './network/routes.ts';
 import { CriClient } from './cri/client.ts';
 import { startKubelet } from './kubelet/kubelet.ts';
+import { startNetworkPolicy } from './netpol/netpol.ts';
 import { startClusterDns } from './dns/cluster-dns.ts';
 
 const log = (m: string): void => console.log(`berth-agent: ${m}`);
@@ -121,6 +122,9 @@ export async function main(): Promise<void> {
     rootDir: '/var/lib/berth',
     log,
   });
+  // --- network policy (issue 6, core/agent/netpol) ---
+  const netpol = startNetworkPolicy({ client, nodeName: config.nodeName, log });
+  // --- end network policy ---
   // --- cluster DNS (issue 6, core/agent/dns) ---
   const dns = startClusterDns({
     client,
@@ -137,6 +141,7 @@ export async function main(): Promise<void> {
     log(`${sig}: stopping`);
     reporter.stop();
     nodes.stop();
+    netpol.stop();
     void dns.stop();
     // Pods keep running in containerd: the next agent start adopts them.
     void kubelet.stop().finally(() => {

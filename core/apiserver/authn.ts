@@ -84,14 +84,15 @@ export function impersonationRequest(req: IncomingMessage): UserInfo | undefined
       throw errors.badRequest('requested impersonation of groups, uid or extra without impersonating a user');
     return undefined;
   }
+  const noGroups = groups.length === 0;
   const out: UserInfo = {
     username: user,
-    groups,
+    groups: [...groups],
     ...(uid ? { uid } : {}),
     ...(Object.keys(extra).length ? { extra } : {}),
   };
   if (user !== ANONYMOUS_USER && !out.groups.includes(AUTHENTICATED)) out.groups.push(AUTHENTICATED);
   const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(user);
-  if (sa && !groups.length) out.groups.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);
+  if (sa && noGroups) out.groups.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);
   return out;
 }

@@ -162,7 +162,13 @@ export class ApiServer {
     if (/^system:serviceaccount:[^:]+:[^:]+$/.test(target.username))
       check('serviceaccounts', target.username);
     else check('users', target.username);
-    for (const g of target.groups) if (g !== 'system:authenticated') check('groups', g);
+    // Groups the server adds itself (system:authenticated; a service account's groups when none were
+    // requested) need no impersonate permission, as upstream.
+    const sa = /^system:serviceaccount:([^:]+):/.exec(target.username);
+    const implied = ['system:authenticated'];
+    if (sa && !req.headersDistinct['impersonate-group']?.length)
+      implied.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);
+    for (const g of target.groups) if (!implied.includes(g)) check('groups', g);
     if (target.uid) check('uids', target.uid, 'authentication.k8s.io');
     for (const [k, vs] of Object.entries(target.extra ?? {}))
       for (const v of vs) check(`userextras/${k}`, v, 'authentication.k8s.io');

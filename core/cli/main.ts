@@ -7,6 +7,7 @@ import { runKubeconfig } from './kubeconfig.ts';
 import { UsageError } from './usage-error.ts';
 import { NODE_USAGE, runNode } from './node.ts';
 import { IMAGE_USAGE, runImage } from './image.ts';
+import { USER_USAGE, runUser } from './user.ts';
 
 const USAGE = `berth — a local multi-node Kubernetes-compatible cluster
 
@@ -15,6 +16,7 @@ Usage:
   berth kubeconfig [--user U] [--data-dir D]
   ${NODE_USAGE}
   ${IMAGE_USAGE}
+  ${USER_USAGE}
   berth serve [--port P] [--data-dir D]     the GUI in a browser (127.0.0.1, token in the printed URL)
   berth down [--data-dir D]
   berth delete [--data-dir D]
@@ -38,6 +40,8 @@ export async function main(argv: string[]): Promise<void> {
         return await runNode(rest);
       case 'image':
         return await runImage(rest);
+      case 'user':
+        return await runUser(rest);
       case 'serve':
         // Loaded on demand: the GUI server pulls in the Kubernetes client library.
         return await (await import('./serve.ts')).runServe(rest);

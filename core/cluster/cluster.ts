@@ -5,7 +5,14 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { ApiServer, type VersionInfo } from '../apiserver/server.ts';
 import { Authenticator } from '../apiserver/authn.ts';
-import { AuthorizerChain, PublicInfoAuthorizer, SuperuserAuthorizer } from '../apiserver/authz.ts';
+import { AuthorizerChain, SuperuserAuthorizer } from '../apiserver/authz.ts';
+import { RbacAuthorizer } from '../auth/rbac/authorizer.ts';
+import { watchPolicy } from '../auth/rbac/policy-source.ts';
+import { reconcileDefaultPolicy } from '../auth/rbac/reconcile.ts';
+import { rbacEscalationAdmission } from '../auth/rbac/escalation.ts';
+import { NodeAuthorizer, nodeRestriction } from '../auth/node-authorizer.ts';
+import { RevocationList, revocationPath } from '../auth/revocation.ts';
+import { tokenReviewStrategy } from '../registry/authentication/tokenreviews.ts';
 import { namespaceLifecycle } from '../apiserver/admission/namespace-lifecycle.ts';
 import { InProcessClient } from '../client/in-process.ts';
 import { openStore } from '../store/sqlite-store.ts';
@@ -25,7 +32,7 @@ import { StatusError } from '../api/status.ts';
 import type { ProgressFn } from '../nodes/docker/images.ts';
 import type { AgentConfig } from '../agent/config.ts';
 import type { NodeCreateOptions } from '../nodes/driver.ts';
-import { SYSTEM_MASTERS, CLUSTER_ADMINS_GROUP } from '../auth/types.ts';
+import { SYSTEM_MASTERS } from '../auth/types.ts';
 import { loadOrCreatePki } from '../pki/store.ts';
 import { writeKubeconfig } from '../pki/kubeconfig.ts';
 import { bootstrapObjects } from './bootstrap.ts';
@@ -240,13 +247,19 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     const pki = await loadOrCreatePki(opts.dataDir, gateway ? { extraSANs: { ips: [gateway] } } : {});
     const st = openStore({ path: files.db });
     store = st;
+    // Node authorizer, then RBAC (everyone else, the admin group included, through default roles and
+    // bindings). system:masters and the in-process components sharing one identity each (controller
+    // manager, scheduler, simulated nodes) stay privileged, checked first.
+    const rbac = new RbacAuthorizer();
+    let claimVolume: (ns: string, name: string) => string | undefined = () => undefined;
+    const nodeAuthorizer = new NodeAuthorizer((ns, name) => claimVolume(ns, name));
     const authorizer = new AuthorizerChain([
-      // Until RBAC's Node authorizer lands, node identities (group system:nodes) are trusted fully.
       new SuperuserAuthorizer(
         [CONTROLLER_MANAGER_USER, SCHEDULER_USER, SIMULATED_NODES_USER],
-        [SYSTEM_MASTERS, CLUSTER_ADMINS_GROUP, NODES_GROUP],
+        [SYSTEM_MASTERS],
       ),
-      new PublicInfoAuthorizer(),
+      nodeAuthorizer,
+      rbac,
     ]);
     // Service account tokens (TokenRequest); the authenticator looks the bound objects up in-process.
     const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(pki.dir));
@@ -254,11 +267,13 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     const saAuthenticator = new ServiceAccountTokenAuthenticator(saTokens, (k, ns, n) => uidOf(k, ns, n));
     let ready = false;
     const strategies = allStrategies();
+    const tokenAuthenticators = [new TokenFileAuthenticator(files.tokens), saAuthenticator];
+    strategies.push(tokenReviewStrategy(tokenAuthenticators, saTokens.audiences));
     const s = new ApiServer({
       store: st,
       strategies,
       tls: { key: pki.serving.keyPem, cert: pki.serving.certPem, ca: pki.ca.certPem },
-      authenticator: new Authenticator([new TokenFileAuthenticator(files.tokens), saAuthenticator]),
+      authenticator: new Authenticator(tokenAuthenticators, new RevocationList(revocationPath(opts.dataDir))),
       authorizer,
       version: KUBERNETES_VERSION,
       protobuf: protobufDecoder,
@@ -269,6 +284,11 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     });
     server = s;
     s.registry.fieldManager = createFieldManager();
+    const stopPolicy = watchPolicy(s.registry, s.table, rbac);
+    const podGraph = nodeAuthorizer.watchPods(s.registry, s.table);
+    const pvcs = s.table.lookup('', 'v1', 'persistentvolumeclaims');
+    claimVolume = (ns, name) =>
+      pvcs && ((s.registry.tryGet(pvcs, ns, name)?.['spec'] ?? {}) as { volumeName?: string }).volumeName;
     s.handlers.extraSubresources.set(
       '/serviceaccounts/token',
       serviceAccountTokenHandler(s.registry, saTokens, (g, r) => s.table.lookup(g, 'v1', r), protobufDecoder),
@@ -282,6 +302,13 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       defaultStorageClassAdmission(s.registry),
       storageObjectInUseProtection(),
       resourceQuotaAdmission(s.registry),
+      rbacEscalationAdmission(rbac, () => authorizer),
+      nodeRestriction(),
+    );
+    reconcileDefaultPolicy(
+      s.registry,
+      s.table,
+      s.context({ username: 'system:apiserver', groups: [SYSTEM_MASTERS] }),
     );
 
     let port: number;
@@ -377,7 +404,8 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       if (count) await waitForReadyNodes(controllers, count, opts.waitForNodesMs ?? 120_000, opts.progress);
     } else if (driverName === 'simulated') {
       const sim = new SimulatedNodeDriver(
-        new InProcessClient(s, { username: SIMULATED_NODES_USER, groups: ['system:nodes'] }),
+        // Not in system:nodes: one identity acts for every simulated node (NodeRestriction would refuse it).
+        new InProcessClient(s, { username: SIMULATED_NODES_USER, groups: ['system:authenticated'] }),
         opts.simulated,
       );
       driver = sim;
@@ -407,6 +435,8 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
         scheduler?.stop();
         for (const c of running.reverse()) await c.stop();
         informers.stop();
+        stopPolicy();
+        podGraph.stop();
         await s.close();
         st.close();
         release(files.pidFile);

@@ -24,6 +24,7 @@ import { PodGCController } from './pod-gc.ts';
 import { ResourceQuotaController } from './resourcequota.ts';
 import { PersistentVolumeBinder } from './pv-binder.ts';
 import { StorageProtectionController } from './pv-protection.ts';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation.ts';
 
 /** What every controller may use. */
 export interface ControllerContext {
@@ -91,4 +92,8 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
     start: (c) => started(new PersistentVolumeBinder(c.client, c.informers)),
   },
   { name: 'pvc-protection', start: (c) => started(new StorageProtectionController(c.client, c.informers)) },
+  {
+    name: 'clusterrole-aggregation',
+    start: (c) => started(new ClusterRoleAggregationController(c.client, c.informers)),
+  },
 ];
