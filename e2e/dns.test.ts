@@ -98,7 +98,7 @@ interface Check {
 /** The checks of one namespace, as shell scripts that exit 0 only when the answer is right. */
 function checks(
   ns: string,
-  ip: { kubia: string; kubiaPods: string[]; web: Record<string, string> },
+  ip: { kubia: string; kubiaPods: string[]; web: Record<string, string>; nodes: string[] },
 ): Check[] {
   const svc = `${ns}.svc.cluster.local`;
   const has = (text: string): string => `grep -q '${text}' /tmp/o`;
@@ -186,10 +186,14 @@ function checks(
         `nslookup kubia.${svc} >/tmp/o 2>&1 && ${has(`^Address: ${ip.kubia}$`)}`,
     },
     {
-      // dnsPolicy Default: the node's resolv.conf, not the cluster DNS.
+      // dnsPolicy Default: the node's resolution, not the cluster DNS — a nameserver the pod can reach
+      // (not Docker's 127.0.0.11, which only exists inside the node), answering what the node's resolver
+      // answers: here a node name, which Docker's DNS knows (no query leaves the machine).
       pod: 'resolv-default',
       extraSpec: { dnsPolicy: 'Default' },
-      script: `! grep -q 10.96.0.10 /etc/resolv.conf && grep -q '^nameserver ' /etc/resolv.conf`,
+      script:
+        `! grep -q 10.96.0.10 /etc/resolv.conf && ! grep -q '^nameserver 127\\.' /etc/resolv.conf && ` +
+        `nslookup ${ip.nodes[0]}. >/tmp/o 2>&1 && grep -q '^Address: ' /tmp/o`,
     },
   ];
 }
@@ -276,7 +280,7 @@ describe('cluster DNS', { skip: noDocker }, () => {
         const web = Object.fromEntries(rows.filter((r) => r[1] === 'web').map((r) => [r[0]!, r[2]!]));
         assert.equal(kubiaPods.length, 2);
         assert.deepEqual(Object.keys(web).sort(), ['web-0', 'web-1']);
-        list = checks(ns, { kubia, kubiaPods, web });
+        list = checks(ns, { kubia, kubiaPods, web, nodes: c.nodes });
         // Spread the checks over both nodes: each node's DNS answers its own pods.
         const pods = list.map((ch, i) => {
           const node = c.nodes[i % c.nodes.length]!;

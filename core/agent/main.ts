@@ -120,6 +120,7 @@ export async function main(): Promise<void> {
     clusterDomain: config.clusterDomain,
     clusterDNS: config.clusterDNS,
     rootDir: '/var/lib/berth',
+    podReachableHostDNS: facts.internalIP,
     log,
   });
   // --- network policy (issue 6, core/agent/netpol) ---
@@ -132,6 +133,7 @@ export async function main(): Promise<void> {
     addresses: config.clusterDNS,
     serviceCIDR: config.serviceCIDR,
     clusterCIDR: config.clusterCIDR,
+    forwardAddress: facts.internalIP,
     log,
   });
   dns.ready.catch((e: unknown) => log(`dns: not serving: ${(e as Error).message}`));

@@ -33,6 +33,12 @@ export interface ClusterDnsOptions {
   /** The node's resolver configuration (default: /etc/resolv.conf). */
   resolvConf?: string;
   ttl?: number;
+  /**
+   * An address of the node (its InternalIP) where a forward-only server answers for pods with
+   * dnsPolicy Default: the node's own resolvers (Docker's 127.0.0.11) are unreachable from a pod, so
+   * the kubelet points those pods here. No cluster names are answered on it, as on a real node.
+   */
+  forwardAddress?: string;
 }
 
 export interface ClusterDns {
@@ -71,6 +77,20 @@ export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
     }
   const forwarder = new Forwarder({ servers: upstreamServers(resolvConf, opts.addresses) });
   const servers = opts.addresses.map(() => new DnsServer(zone, forwarder, opts.log));
+  const forwardOnly = opts.forwardAddress
+    ? new DnsServer(
+        new ClusterZone(
+          { domain: 'forward-only.invalid', ttl: settings.ttl, dnsIPs: [], reverseCIDRs: [] },
+          () =>
+            buildZone(
+              { domain: 'forward-only.invalid', ttl: settings.ttl, dnsIPs: [] },
+              { services: [], endpointSlices: [], pods: [] },
+            ),
+        ),
+        forwarder,
+        opts.log,
+      )
+    : undefined;
   let stopped = false;
 
   const serve = async (): Promise<number> => {
@@ -83,6 +103,7 @@ export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
       }
       port = await servers[i]!.listen(address, port);
     }
+    if (forwardOnly && opts.forwardAddress) await forwardOnly.listen(opts.forwardAddress, port);
     opts.log(
       `dns: serving ${opts.clusterDomain} on ${opts.addresses.join(', ')} port ${port}, ` +
         `forwarding to ${forwarder.servers.join(', ') || '(no upstream)'}`,
@@ -96,7 +117,7 @@ export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
         return await serve();
       } catch (e) {
         for (const r of [services, slices, pods]) r.stop();
-        await Promise.all(servers.map((s) => s.close()));
+        await Promise.all([...servers, ...(forwardOnly ? [forwardOnly] : [])].map((s) => s.close()));
         if (stopped) throw e;
         opts.log(`dns: cannot serve yet (${(e as Error).message}); retrying in ${delay} ms`);
         await new Promise((r) => setTimeout(r, delay));
@@ -116,7 +137,7 @@ export function startClusterDns(opts: ClusterDnsOptions): ClusterDns {
     async stop() {
       stopped = true;
       for (const r of [services, slices, pods]) r.stop();
-      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all([...servers, ...(forwardOnly ? [forwardOnly] : [])].map((s) => s.close()));
     },
   };
 }

@@ -21,6 +21,11 @@ export interface KubeletContext {
   /** "/var/lib/berth": pods/<uid>/volumes/... under it. */
   rootDir: string;
   log: (msg: string) => void;
+  /**
+   * A nameserver for dnsPolicy Default pods when the node's own resolvers are loopback addresses a pod
+   * cannot reach (Docker's 127.0.0.11): the agent's forward-only DNS on the node address.
+   */
+  podReachableHostDNS?: string;
   /** How often the runtime is relisted for container state changes (default 1 s). */
   relistMs?: number;
 }

@@ -27,7 +27,7 @@ import {
 import { EventRecorder } from './events.ts';
 import { ImageManager } from './images.ts';
 import { PodWorker } from './pod-worker.ts';
-import { parseResolvConf, POD_UID_LABEL } from './sandbox-config.ts';
+import { parseResolvConf, POD_UID_LABEL, type NodeDNS } from './sandbox-config.ts';
 import { StatusWriter } from './status-writer.ts';
 
 export type { KubeletContext } from './context.ts';
@@ -110,6 +110,13 @@ export interface Kubelet {
   settled(): Promise<void>;
 }
 
+/** The node's resolv.conf with loopback-only nameservers replaced by one a pod can reach. */
+export function podReachable(host: NodeDNS['host'], replacement: string | undefined): NodeDNS['host'] {
+  if (!replacement || !host.servers.length || !host.servers.every((s) => /^127\./.test(s) || s === '::1'))
+    return host;
+  return { ...host, servers: [replacement] };
+}
+
 export function startKubelet(ctx: KubeletContext): Kubelet {
   const status = new StatusWriter(ctx.client, ctx.log);
   const host = volumeHost(ctx);
@@ -122,7 +129,7 @@ export function startKubelet(ctx: KubeletContext): Kubelet {
     dns: {
       clusterDomain: ctx.clusterDomain,
       clusterDNS: ctx.clusterDNS,
-      host: parseResolvConf(readOr('/etc/resolv.conf', '')),
+      host: podReachable(parseResolvConf(readOr('/etc/resolv.conf', '')), ctx.podReachableHostDNS),
     },
     status,
     nodeHosts: readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'),
