@@ -1,5 +1,15 @@
 /** Runs the benchmarks named on the command line (default: all of them), one after another. */
-const all = ['store', 'api-load', 'idle-rss', 'scale', 'cluster-create', 'pod-start', 'dns'];
+const all = [
+  'store',
+  'api-load',
+  'idle-rss',
+  'scale',
+  'cluster-create',
+  'pod-start',
+  'dns',
+  'service-latency',
+  'gui-list',
+];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 for (const name of wanted) {
   if (!all.includes(name)) throw new Error(`unknown benchmark ${name}; known: ${all.join(', ')}`);

@@ -16,6 +16,7 @@ import { writeCniConfig } from './network/cni-config.ts';
 import { RouteManager, type PeerRoute } from './network/routes.ts';
 import { CriClient } from './cri/client.ts';
 import { startKubelet } from './kubelet/kubelet.ts';
+import { startServiceProxy } from './proxy/proxy.ts';
 import { startNetworkPolicy } from './netpol/netpol.ts';
 import { startClusterDns } from './dns/cluster-dns.ts';
 
@@ -123,6 +124,16 @@ export async function main(): Promise<void> {
     podReachableHostDNS: facts.internalIP,
     log,
   });
+  // --- service proxy (issue 6, core/agent/proxy) ---
+  const proxy = startServiceProxy({
+    client,
+    nodeName: config.nodeName,
+    nodeIP: facts.internalIP,
+    clusterCIDR: config.clusterCIDR,
+    serviceCIDR: config.serviceCIDR,
+    log,
+  });
+  // --- end service proxy ---
   // --- network policy (issue 6, core/agent/netpol) ---
   const netpol = startNetworkPolicy({ client, nodeName: config.nodeName, log });
   // --- end network policy ---
@@ -143,6 +154,7 @@ export async function main(): Promise<void> {
     log(`${sig}: stopping`);
     reporter.stop();
     nodes.stop();
+    proxy.stop();
     netpol.stop();
     void dns.stop();
     // Pods keep running in containerd: the next agent start adopts them.

@@ -28,6 +28,7 @@ import { SimulatedNodeDriver, type SimulatedDriverOptions } from '../nodes/simul
 import { DockerNodeDriver } from '../nodes/docker/driver.ts';
 import { createLocalPathProvisioner, standardStorageClass } from '../nodes/local-path.ts';
 import { provisioners } from '../nodes/provisioner.ts';
+import { startLoadBalancers, type LoadBalancerController } from './load-balancer.ts';
 import { StatusError } from '../api/status.ts';
 import type { ProgressFn } from '../nodes/docker/images.ts';
 import type { AgentConfig } from '../agent/config.ts';
@@ -382,9 +383,12 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     }
     let driver: NodeDriver | undefined;
     let unregisterProvisioner: (() => void) | undefined;
+    let loadBalancers: LoadBalancerController | undefined;
     if (docker) {
       driver = docker;
       docker.setClient(controllers);
+      // type=LoadBalancer Services: 127.0.0.1:<port> on the host → a Ready node's NodePort.
+      loadBalancers = startLoadBalancers({ client: controllers, informers });
       // StorageClass "standard" (the default): a directory on the node that runs the pod.
       const node = docker;
       unregisterProvisioner = provisioners.register(
@@ -430,6 +434,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       driver,
       controllerClient: controllers,
       async stop() {
+        await loadBalancers?.stop();
         await driver?.close();
         unregisterProvisioner?.();
         scheduler?.stop();
