@@ -21,7 +21,7 @@ import {
   apiVersions,
 } from './discovery.ts';
 import { GenericRegistry, groupResource } from './generic-registry.ts';
-import { sendError, sendJSON, sendText } from './http-util.ts';
+import { sendError, sendJSON, sendText, toStatusError } from './http-util.ts';
 import { negotiateDiscovery } from './negotiate.ts';
 import { parseRequestInfo, type RequestInfo } from './request-info.ts';
 import { ResourceHandlers, type FieldValidator, type Patcher } from './resource-handlers.ts';
@@ -29,6 +29,14 @@ import { ResourceTable } from './resources.ts';
 import type { ProtobufDecoder } from './body.ts';
 import { podBindingHandler } from './subresources/pod-binding.ts';
 import { podEvictionHandler } from './subresources/pod-eviction.ts';
+import { NodeConnector, type NodeClientCredentials } from './node-connection.ts';
+import { podLogHandler } from './subresources/pod-log.ts';
+import { podExecHandler, type UpgradeHandler } from './subresources/pod-exec.ts';
+import { podAttachHandler } from './subresources/pod-attach.ts';
+import { podPortForwardHandler } from './subresources/pod-portforward.ts';
+import { isWebSocketUpgrade, rejectUpgrade } from '../streams/upgrade.ts';
+import type { Duplex } from 'node:stream';
+import type { AuditLog } from './audit.ts';
 
 export interface VersionInfo {
   major: string;
@@ -61,6 +69,10 @@ export interface ApiServerOptions {
   openapi?: OpenAPIProvider;
   /** Readiness beyond "listening" (e.g. bootstrap objects created). */
   isReady?: () => boolean;
+  /** The client certificate (CN kube-apiserver-kubelet-client) for node agents' endpoints: logs, exec… */
+  nodeClient?: NodeClientCredentials;
+  /** The audit log (one event per request, Metadata level). */
+  audit?: AuditLog;
 }
 
 export class ApiServer {
@@ -82,7 +94,19 @@ export class ApiServer {
     });
     this.handlers.extraSubresources.set('/pods/binding', podBindingHandler(this.registry, opts.protobuf));
     this.handlers.extraSubresources.set('/pods/eviction', podEvictionHandler(this.registry, opts.protobuf));
+    const nodes = new NodeConnector(this.registry, this.table, opts.nodeClient);
+    this.handlers.extraSubresources.set('/pods/log', podLogHandler(nodes));
+    this.upgrades.set('exec', podExecHandler(nodes));
+    this.upgrades.set('attach', podAttachHandler(nodes));
+    this.upgrades.set('portforward', podPortForwardHandler(nodes));
+    for (const sub of this.upgrades.keys())
+      this.handlers.extraSubresources.set(`/pods/${sub}`, () =>
+        Promise.reject(errors.badRequest('Upgrade request required')),
+      );
   }
+
+  /** Streaming pod subresources, reached through HTTP upgrades (WebSocket or SPDY/3.1). */
+  private readonly upgrades = new Map<string, UpgradeHandler>();
 
   /** A request context for in-process callers (controllers) acting as `user`. */
   context(user: UserInfo, dryRun = false): RequestContext {
@@ -109,6 +133,10 @@ export class ApiServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    server.on(
+      'upgrade',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head),
+    );
     server.on('tlsClientError', () => {
       /* a client that fails the TLS handshake is not our problem */
     });
@@ -176,6 +204,7 @@ export class ApiServer {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const audit = this.opts.audit?.start(req, res);
     try {
       const url = new URL(req.url ?? '/', 'https://localhost');
       const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -184,6 +213,7 @@ export class ApiServer {
       const user = this.impersonate(req, authn);
       const info = parseRequestInfo(req.method ?? 'GET', path, q);
       const ctx: RequestContext = { user, now: new Date(), dryRun: false, authorizer: this.opts.authorizer };
+      audit?.identify(authn, user, info);
 
       if (!info.isResourceRequest) {
         this.authorize({
@@ -219,6 +249,41 @@ export class ApiServer {
     } catch (e) {
       if (!res.headersSent) sendError(res, e);
       else if (!res.writableEnded) res.end();
+    }
+  }
+
+  /** Authenticates and authorizes an upgrade like a request; a WebSocket GET also needs `create`. */
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const path = url.pathname.replace(/\/+$/, '') || '/';
+      const user = this.impersonate(req, this.opts.authenticator.authenticate(req));
+      const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+      const handler =
+        info.isResourceRequest && info.apiGroup === '' && info.resource === 'pods' && info.name
+          ? this.upgrades.get(info.subresource)
+          : undefined;
+      if (!handler || !this.table.lookup('', info.apiVersion, 'pods')) throw errors.pathNotFound();
+      const { verb, apiVersion, subresource, namespace, name } = info;
+      const a: Attributes = {
+        user,
+        verb,
+        resourceRequest: true,
+        apiGroup: '',
+        apiVersion,
+        resource: 'pods',
+        subresource,
+        namespace,
+        name,
+        path,
+      };
+      this.authorize(a);
+      if (a.verb === 'get' && isWebSocketUpgrade(req)) this.authorize({ ...a, verb: 'create' });
+      await handler(req, socket, head, info, url.searchParams);
+    } catch (e) {
+      const se = toStatusError(e);
+      rejectUpgrade(socket, se.status.code, se.status);
     }
   }
 

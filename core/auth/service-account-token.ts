@@ -29,6 +29,18 @@ export interface BoundObject {
   uid: string;
 }
 
+/** The issuer of legacy Secret tokens, as kube-controller-manager's token controller sets it. */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+
+export interface LegacyTokenClaims {
+  iss: typeof LEGACY_ISSUER;
+  sub: string;
+  'kubernetes.io/serviceaccount/namespace': string;
+  'kubernetes.io/serviceaccount/secret.name': string;
+  'kubernetes.io/serviceaccount/service-account.name': string;
+  'kubernetes.io/serviceaccount/service-account.uid': string;
+}
+
 export interface TokenClaims {
   iss: string;
   sub: string;
@@ -101,18 +113,14 @@ export class ServiceAccountTokens {
       jti: randomUUID(),
       'kubernetes.io': k8s,
     };
-    const head = b64url(JSON.stringify({ alg: 'ES256', kid: this.kid }));
-    const body = b64url(JSON.stringify(claims));
-    const sig = sign('sha256', Buffer.from(`${head}.${body}`), { key: this.key, dsaEncoding: 'ieee-p1363' });
-    return { token: `${head}.${body}.${b64url(sig)}`, claims };
+    return { token: this.sign(claims), claims };
   }
 
-  /** The claims of a token this key signed for one of our audiences and not expired; else undefined. */
-  verify(token: string, now = new Date()): TokenClaims | undefined {
+  /** The payload of a compact JWS this key signed (ES256), else undefined. */
+  private signedPayload(token: string): unknown {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     const [head = '', body = '', sig = ''] = parts;
-    let claims: TokenClaims;
     try {
       const h = JSON.parse(Buffer.from(head, 'base64url').toString()) as { alg?: string };
       if (h.alg !== 'ES256') return undefined;
@@ -122,11 +130,55 @@ export class ServiceAccountTokens {
         { key: this.publicKey, dsaEncoding: 'ieee-p1363' },
         Buffer.from(sig, 'base64url'),
       );
-      if (!ok) return undefined;
-      claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as TokenClaims;
+      return ok ? (JSON.parse(Buffer.from(body, 'base64url').toString()) as unknown) : undefined;
     } catch {
       return undefined;
     }
+  }
+
+  private sign(claims: object): string {
+    const head = b64url(JSON.stringify({ alg: 'ES256', kid: this.kid }));
+    const body = b64url(JSON.stringify(claims));
+    const sig = sign('sha256', Buffer.from(`${head}.${body}`), { key: this.key, dsaEncoding: 'ieee-p1363' });
+    return `${head}.${body}.${b64url(sig)}`;
+  }
+
+  /**
+   * A legacy (non-expiring) token for a kubernetes.io/service-account-token Secret, with the claims
+   * kube-controller-manager's token controller writes; valid only while that Secret holds it.
+   */
+  issueLegacy(opts: {
+    namespace: string;
+    serviceAccount: { name: string; uid: string };
+    secretName: string;
+  }): string {
+    const claims: LegacyTokenClaims = {
+      iss: LEGACY_ISSUER,
+      'kubernetes.io/serviceaccount/namespace': opts.namespace,
+      'kubernetes.io/serviceaccount/secret.name': opts.secretName,
+      'kubernetes.io/serviceaccount/service-account.name': opts.serviceAccount.name,
+      'kubernetes.io/serviceaccount/service-account.uid': opts.serviceAccount.uid,
+      sub: `${SA_PREFIX}${opts.namespace}:${opts.serviceAccount.name}`,
+    };
+    return this.sign(claims);
+  }
+
+  /** The claims of a legacy Secret token this key signed, else undefined. */
+  verifyLegacy(token: string): LegacyTokenClaims | undefined {
+    const c = this.signedPayload(token) as Partial<LegacyTokenClaims> | undefined;
+    if (!c || c.iss !== LEGACY_ISSUER) return undefined;
+    const ns = c['kubernetes.io/serviceaccount/namespace'];
+    const sa = c['kubernetes.io/serviceaccount/service-account.name'];
+    if (!ns || !sa || !c['kubernetes.io/serviceaccount/secret.name']) return undefined;
+    if (!c['kubernetes.io/serviceaccount/service-account.uid'] || c.sub !== `${SA_PREFIX}${ns}:${sa}`)
+      return undefined;
+    return c as LegacyTokenClaims;
+  }
+
+  /** The claims of a token this key signed for one of our audiences and not expired; else undefined. */
+  verify(token: string, now = new Date()): TokenClaims | undefined {
+    const claims = this.signedPayload(token) as TokenClaims | undefined;
+    if (!claims || typeof claims !== 'object') return undefined;
     const t = Math.floor(now.getTime() / 1000);
     if (claims.iss !== SA_ISSUER || typeof claims.exp !== 'number' || t >= claims.exp) return undefined;
     if (typeof claims.nbf === 'number' && t + 60 < claims.nbf) return undefined;
@@ -143,17 +195,33 @@ export type UidLookup = (
   name: string,
 ) => string | undefined;
 
+/** The (decoded) `token` of a kubernetes.io/service-account-token Secret, or undefined if there is none. */
+export type SecretTokenLookup = (namespace: string, name: string) => string | undefined;
+
 /** Bearer tokens issued by ServiceAccountTokens, checked against the live objects they name. */
 export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
   constructor(
     private readonly tokens: ServiceAccountTokens,
     private readonly lookup: UidLookup,
+    private readonly secretToken: SecretTokenLookup = () => undefined,
   ) {}
+
+  /** A legacy Secret token: valid while the account exists with that UID and the Secret still holds it. */
+  private authenticateLegacy(token: string): UserInfo | undefined {
+    const c = this.tokens.verifyLegacy(token);
+    if (!c) return undefined;
+    const ns = c['kubernetes.io/serviceaccount/namespace'];
+    const uid = c['kubernetes.io/serviceaccount/service-account.uid'];
+    if (this.lookup('ServiceAccount', ns, c['kubernetes.io/serviceaccount/service-account.name']) !== uid)
+      return undefined;
+    if (this.secretToken(ns, c['kubernetes.io/serviceaccount/secret.name']) !== token) return undefined;
+    return { username: c.sub, uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`] };
+  }
 
   authenticateToken(token: string): UserInfo | undefined {
     if (token.split('.').length !== 3) return undefined;
     const c = this.tokens.verify(token);
-    if (!c) return undefined;
+    if (!c) return this.authenticateLegacy(token);
     const k = c['kubernetes.io'];
     if (this.lookup('ServiceAccount', k.namespace, k.serviceaccount.name) !== k.serviceaccount.uid)
       return undefined;

@@ -55,6 +55,12 @@ import { defaultTolerationSeconds } from '../apiserver/admission/default-tolerat
 import { createFieldManager, createPatcher } from '../apiserver/patcher.ts';
 import { protobufDecoder } from '../apiserver/protobuf-body.ts';
 import { createOpenAPIProvider, createFieldValidator } from '../apiserver/openapi-provider.ts';
+import { aesGcmTransformer, loadOrCreateEncryptionKeys } from '../store/encryption.ts';
+import { AuditLog } from '../apiserver/audit.ts';
+import { csrStrategy } from '../registry/certificates/certificatesigningrequests.ts';
+import { csrApprovalHandler } from '../registry/certificates/approval.ts';
+import { csrSubjectRestriction } from '../registry/certificates/subject-restriction.ts';
+import { legacySecretToken } from '../controllers/serviceaccount-token.ts';
 
 export const KUBERNETES_VERSION: VersionInfo = {
   major: '1',
@@ -246,7 +252,11 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       gateway = await docker.gatewayIP();
     }
     const pki = await loadOrCreatePki(opts.dataDir, gateway ? { extraSANs: { ips: [gateway] } } : {});
-    const st = openStore({ path: files.db });
+    const kubeletClient = await pki.issueClientCert('kube-apiserver-kubelet-client', [SYSTEM_MASTERS]);
+    const st = openStore({
+      path: files.db,
+      transformer: aesGcmTransformer(loadOrCreateEncryptionKeys(opts.dataDir)),
+    });
     store = st;
     // Node authorizer, then RBAC (everyone else, the admin group included, through default roles and
     // bindings). system:masters and the in-process components sharing one identity each (controller
@@ -265,11 +275,17 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     // Service account tokens (TokenRequest); the authenticator looks the bound objects up in-process.
     const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(pki.dir));
     let uidOf: UidLookup = () => undefined;
-    const saAuthenticator = new ServiceAccountTokenAuthenticator(saTokens, (k, ns, n) => uidOf(k, ns, n));
+    let secretToken: (ns: string, name: string) => string | undefined = () => undefined;
+    const saAuthenticator = new ServiceAccountTokenAuthenticator(
+      saTokens,
+      (k, ns, n) => uidOf(k, ns, n),
+      (ns, n) => secretToken(ns, n),
+    );
     let ready = false;
     const strategies = allStrategies();
     const tokenAuthenticators = [new TokenFileAuthenticator(files.tokens), saAuthenticator];
     strategies.push(tokenReviewStrategy(tokenAuthenticators, saTokens.audiences));
+    strategies.push(csrStrategy);
     const s = new ApiServer({
       store: st,
       strategies,
@@ -281,7 +297,10 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       patcher: createPatcher(),
       openapi: createOpenAPIProvider(strategies, KUBERNETES_VERSION.gitVersion),
       fieldValidator: createFieldValidator(),
+      // Logs, exec, attach, port-forward: the API server reaches node agents as the kubelet client.
+      nodeClient: { caPem: pki.ca.certPem, certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem },
       isReady: () => ready,
+      audit: new AuditLog(opts.dataDir),
     });
     server = s;
     s.registry.fieldManager = createFieldManager();
@@ -294,6 +313,10 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       '/serviceaccounts/token',
       serviceAccountTokenHandler(s.registry, saTokens, (g, r) => s.table.lookup(g, 'v1', r), protobufDecoder),
     );
+    s.handlers.extraSubresources.set(
+      'certificates.k8s.io/certificatesigningrequests/approval',
+      csrApprovalHandler(s.registry, protobufDecoder),
+    );
     s.registry.admission.push(
       namespaceLifecycle(s.registry),
       limitRanger(s.registry),
@@ -305,6 +328,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       resourceQuotaAdmission(s.registry),
       rbacEscalationAdmission(rbac, () => authorizer),
       nodeRestriction(),
+      csrSubjectRestriction(),
     );
     reconcileDefaultPolicy(
       s.registry,
@@ -354,6 +378,13 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
         return undefined;
       }
     };
+    secretToken = (ns, name) => {
+      try {
+        return legacySecretToken(controllers.get(kindRefs.Secret, ns, name));
+      } catch {
+        return undefined;
+      }
+    };
     const informers = new SharedInformerFactory(controllers);
     const disabled = new Set(opts.disableControllers ?? []);
     const running: Controller[] = [];
@@ -364,6 +395,8 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
             client: controllers,
             informers,
             caPem: pki.ca.certPem,
+            caKeyPem: pki.ca.keyPem,
+            serviceAccountTokens: saTokens,
             podCIDR: config.podCIDR,
             serviceCIDR: config.serviceCIDR,
           }),

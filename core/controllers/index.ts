@@ -25,6 +25,9 @@ import { ResourceQuotaController } from './resourcequota.ts';
 import { PersistentVolumeBinder } from './pv-binder.ts';
 import { StorageProtectionController } from './pv-protection.ts';
 import { ClusterRoleAggregationController } from './clusterrole-aggregation.ts';
+import { CsrSignerController } from './csr-signer.ts';
+import { ServiceAccountTokenController } from './serviceaccount-token.ts';
+import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 
 /** What every controller may use. */
 export interface ControllerContext {
@@ -38,6 +41,10 @@ export interface ControllerContext {
   podCIDR: string;
   /** The service range. */
   serviceCIDR: string;
+  /** The cluster CA's private key (PEM), for the CSR signer (which does not start without it). */
+  caKeyPem?: string;
+  /** The service-account token signer, for legacy token Secrets (that controller needs it). */
+  serviceAccountTokens?: ServiceAccountTokens;
 }
 
 /** A running controller. */
@@ -49,6 +56,11 @@ export interface ControllerEntry {
   /** The name used to disable it (kube-controller-manager's --controllers names where one exists). */
   name: string;
   start(ctx: ControllerContext): Controller;
+}
+
+function required<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`controller context: ${what} is needed`);
+  return v;
 }
 
 function started<T extends { start(): void }>(c: T): T {
@@ -95,5 +107,20 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   {
     name: 'clusterrole-aggregation',
     start: (c) => started(new ClusterRoleAggregationController(c.client, c.informers)),
+  },
+  {
+    name: 'csrsigning',
+    start: (c) => started(new CsrSignerController(c.client, c.caPem, required(c.caKeyPem, 'caKeyPem'))),
+  },
+  {
+    name: 'serviceaccount-token',
+    start: (c) =>
+      started(
+        new ServiceAccountTokenController(
+          c.client,
+          required(c.serviceAccountTokens, 'serviceAccountTokens'),
+          c.caPem,
+        ),
+      ),
   },
 ];

@@ -1,10 +1,20 @@
 /**
  * ServiceAccount admission: on pod create, default spec.serviceAccountName, refuse pods whose account
- * does not exist (403, as Kubernetes), and project the API token volume into every container.
+ * does not exist (403, as Kubernetes), project the API token volume into every container, and give a
+ * pod without imagePullSecrets those of its service account.
  */
 import { errors } from '../../api/status.ts';
 import { serviceAccountAdmission } from '../../registry/core/pods.ts';
 import type { AdmissionPlugin, GenericRegistry } from '../generic-registry.ts';
+import type { KObject } from '../../api/object.ts';
+
+/** A pod without imagePullSecrets gets its service account's, as upstream's ServiceAccount admission. */
+export function copyImagePullSecrets(pod: KObject, sa: KObject): void {
+  const refs = (sa['imagePullSecrets'] ?? []) as { name?: string }[];
+  const spec = (pod['spec'] ??= {}) as { imagePullSecrets?: { name: string }[] };
+  if (spec.imagePullSecrets?.length || !Array.isArray(refs) || !refs.length) return;
+  spec.imagePullSecrets = refs.map((r) => ({ name: r.name ?? '' }));
+}
 
 export function serviceAccountPlugin(registry: GenericRegistry): AdmissionPlugin {
   return {
@@ -22,6 +32,7 @@ export function serviceAccountPlugin(registry: GenericRegistry): AdmissionPlugin
           obj.metadata.name ?? obj.metadata.generateName ?? '',
           refusal,
         );
+      if (sa) copyImagePullSecrets(obj, sa);
     },
   };
 }

@@ -1,0 +1,238 @@
+/**
+ * The client side of a SPDY/3.1 connection, as client-go speaks it to a kubelet-style streaming server
+ * (containerd's CRI streaming server in a node): an HTTP `Upgrade: SPDY/3.1` request, then streams the
+ * client opens (odd ids) with a `streamtype` header, DATA both ways, FIN to end a direction. The server
+ * answers each SYN_STREAM with a SYN_REPLY (read only to keep the header zlib context in step). No flow
+ * control (spdystream grants no window and ignores ours).
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import {
+  encodeControlFrame,
+  encodeDataFrame,
+  encodeGoaway,
+  encodeRstStream,
+  encodeSynStream,
+  FLAG_FIN,
+  type Frame,
+  FrameReader,
+  FrameType,
+  parseStreamHeaders,
+  parseSynStream,
+  parseTwoWords,
+  RstStatus,
+} from './frames.ts';
+import { HeaderCompressor, HeaderDecompressor, type HeaderMap } from './header-codec.ts';
+
+const DATA_CHUNK = 32 * 1024;
+
+/** A stream this client opened: writable = our DATA, readable = the server's. */
+export class SpdyClientStream extends Duplex {
+  constructor(
+    private readonly session: SpdyClientSession,
+    readonly id: number,
+    readonly headers: HeaderMap,
+  ) {
+    super({ allowHalfOpen: true });
+  }
+  override _read(): void {
+    this.session.resumeTransport();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.session.sendData(this.id, chunk, false, cb);
+  }
+  override _final(cb: (e?: Error | null) => void): void {
+    this.session.sendData(this.id, Buffer.alloc(0), true, cb);
+  }
+  override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
+    this.session.forget(this);
+    cb(err);
+  }
+}
+
+export class SpdyClientSession {
+  private readonly reader = new FrameReader();
+  private readonly compressor = new HeaderCompressor();
+  private readonly decompressor = new HeaderDecompressor();
+  private readonly streams = new Map<number, SpdyClientStream>();
+  private nextId = 1;
+  private closed = false;
+  private readonly closeHandlers: (() => void)[] = [];
+
+  constructor(private readonly transport: Duplex) {
+    transport.on('data', (chunk: Buffer) => this.onData(chunk));
+    transport.on('end', () => this.close());
+    transport.on('close', () => this.close());
+    transport.on('error', () => this.close());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onClose(cb: () => void): void {
+    if (this.closed) cb();
+    else this.closeHandlers.push(cb);
+  }
+
+  /** Opens a stream with these headers (names are sent lower-case). */
+  openStream(headers: HeaderMap): SpdyClientStream {
+    if (this.closed) throw new Error('spdy: connection closed');
+    const id = this.nextId;
+    this.nextId += 2;
+    const s = new SpdyClientStream(this, id, headers);
+    this.streams.set(id, s);
+    this.transport.write(encodeSynStream(id, this.compressor.compress(headers)));
+    return s;
+  }
+
+  sendData(id: number, data: Buffer, fin: boolean, cb: (e?: Error | null) => void): void {
+    if (this.closed) return cb(new Error('spdy: connection closed'));
+    let ok = true;
+    for (let off = 0; off < data.length; off += DATA_CHUNK) {
+      const piece = data.subarray(off, Math.min(data.length, off + DATA_CHUNK));
+      ok = this.transport.write(
+        encodeDataFrame(id, piece, fin && off + DATA_CHUNK >= data.length ? FLAG_FIN : 0),
+      );
+    }
+    if (!data.length) ok = this.transport.write(encodeDataFrame(id, data, fin ? FLAG_FIN : 0));
+    if (ok) cb();
+    else this.transport.once('drain', () => cb());
+  }
+
+  resumeTransport(): void {
+    if (!this.closed) this.transport.resume();
+  }
+
+  forget(s: SpdyClientStream): void {
+    if (this.streams.get(s.id) === s) this.streams.delete(s.id);
+  }
+
+  /** GOAWAY, then the connection ends (also when the server closes it). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.transport.destroyed && this.transport.writable) this.transport.write(encodeGoaway(0));
+    // Streams end rather than being destroyed: what they already received can still be read.
+    for (const s of this.streams.values()) if (!s.readableEnded) s.push(null);
+    this.streams.clear();
+    this.compressor.close();
+    this.decompressor.close();
+    this.transport.destroy();
+    for (const cb of this.closeHandlers.splice(0)) cb();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.reader.push(chunk);
+      for (const f of frames) {
+        if (this.closed) return;
+        if (f.kind === 'data') this.onDataFrame(f.streamId, f.flags, f.data);
+        else this.onControl(f.type, f.flags, f.payload);
+      }
+    } catch {
+      this.close();
+    }
+  }
+
+  private onDataFrame(id: number, flags: number, data: Buffer): void {
+    const s = this.streams.get(id);
+    if (!s) return;
+    // A reader that falls behind pauses the whole connection (TCP back-pressure to the server).
+    if (data.length && !s.readableEnded && !s.push(Buffer.from(data))) this.transport.pause();
+    if (flags & FLAG_FIN && !s.readableEnded) s.push(null);
+  }
+
+  private onControl(type: number, flags: number, payload: Buffer): void {
+    switch (type) {
+      case FrameType.SYN_REPLY:
+      case FrameType.HEADERS: {
+        const { streamId, headerBlock } = parseStreamHeaders(payload);
+        this.decompressor.decompress(headerBlock);
+        const s = this.streams.get(streamId);
+        if (s && flags & FLAG_FIN && !s.readableEnded) s.push(null);
+        return;
+      }
+      case FrameType.SYN_STREAM: {
+        // Servers of this protocol never open streams.
+        const { streamId, headerBlock } = parseSynStream(payload);
+        this.decompressor.decompress(headerBlock);
+        this.transport.write(encodeRstStream(streamId, RstStatus.PROTOCOL_ERROR));
+        return;
+      }
+      case FrameType.RST_STREAM: {
+        const [id] = parseTwoWords(payload);
+        const s = this.streams.get(id);
+        if (s) {
+          this.streams.delete(id);
+          if (!s.readableEnded) s.push(null);
+          s.destroy();
+        }
+        return;
+      }
+      case FrameType.PING:
+        this.transport.write(encodeControlFrame(FrameType.PING, 0, payload));
+        return;
+      case FrameType.GOAWAY:
+        this.close();
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+export class SpdyDialError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+  ) {
+    super(message);
+    this.name = 'SpdyDialError';
+  }
+}
+
+/**
+ * Upgrades an HTTP connection to `url` (plain http, e.g. containerd's streaming server on loopback) to
+ * SPDY/3.1 offering `protocols`; resolves with the session and the protocol the server chose.
+ */
+export function dialSpdy(
+  url: string,
+  protocols: readonly string[],
+  timeoutMs = 30_000,
+): Promise<{ session: SpdyClientSession; protocol: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, {
+      method: 'POST',
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'SPDY/3.1',
+        'X-Stream-Protocol-Version': [...protocols],
+        'Content-Length': '0',
+      },
+      timeout: timeoutMs,
+    });
+    req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      socket.setTimeout(0);
+      socket.setNoDelay(true);
+      if (head.length) socket.unshift(head);
+      const session = new SpdyClientSession(socket);
+      resolve({ session, protocol: String(res.headers['x-stream-protocol-version'] ?? '') });
+    });
+    req.on('response', (res: IncomingMessage) => {
+      const parts: Buffer[] = [];
+      res.on('data', (b: Buffer) => parts.push(b));
+      res.on('end', () => {
+        const body = Buffer.concat(parts).toString('utf8').trim();
+        reject(
+          new SpdyDialError(body || `streaming server answered ${res.statusCode ?? '?'}`, res.statusCode),
+        );
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`spdy: no upgrade from ${url} within ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(e));
+    req.end();
+  });
+}
