@@ -93,10 +93,12 @@ declare module 'electron' {
   interface App {
     whenReady(): Promise<void>;
     quit(): void;
+    exit(code?: number): void;
     getPath(name: 'userData' | 'home' | 'appData'): string;
     requestSingleInstanceLock(): boolean;
     on(event: 'second-instance' | 'window-all-closed' | 'activate', listener: () => void): this;
     on(event: 'web-contents-created', listener: (event: Event, contents: WebContents) => void): this;
+    on(event: 'before-quit', listener: (event: Event) => void): this;
   }
 
   interface IpcMain {

@@ -13,8 +13,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { EventMessage, IpcEventChannel, IpcReply, IpcRequestChannel } from './contract.ts';
-import { ClusterRegistry, builtinDataDirs } from '../core/gui/clusters.ts';
-import { GuiService, type GuiSession } from '../core/gui/service.ts';
+import type { GuiSession } from '../core/gui/service.ts';
+import { createGuiHost } from '../core/gui/host.ts';
+import { ensureDefaultCluster } from '../core/gui/default-cluster.ts';
 import { ensureRendererBuilt } from '../core/gui/renderer-build.ts';
 import { appDataDir } from '../core/cluster/paths.ts';
 
@@ -68,8 +69,21 @@ async function main(): Promise<void> {
   const indexHtml = join(dir, 'index.html');
   const indexUrl = pathToFileURL(indexHtml).href;
 
-  const service = new GuiService({
-    registry: new ClusterRegistry({ dataDirs: builtinDataDirs(join(appDataDir(), 'clusters')) }),
+  // The main process hosts the cluster manager: clusters created in the window run in this process.
+  const { service, manager } = createGuiHost({ clustersDir: join(appDataDir(), 'clusters') });
+  const startArg = process.argv.indexOf('--start-cluster');
+  const startName = startArg >= 0 ? process.argv[startArg + 1] : undefined;
+  if (startName)
+    void ensureDefaultCluster(manager, { name: startName }).then(
+      (r) => r.notice && console.log(`note: ${r.notice}`),
+      (e: unknown) => console.error(`berth: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  let quitting = false;
+  app.on('before-quit', (e) => {
+    if (quitting) return;
+    quitting = true;
+    e.preventDefault();
+    void manager.closeAll().finally(() => app.exit(0));
   });
   const sessions = new Map<number, GuiSession>();
 

@@ -18,6 +18,7 @@ Usage:
   ${IMAGE_USAGE}
   ${USER_USAGE}
   berth serve [--port P] [--data-dir D]     the GUI in a browser (127.0.0.1, token in the printed URL)
+  berth start [--port P] [--browser]        the app with the "default" cluster (npm start)
   berth down [--data-dir D]
   berth delete [--data-dir D]
 
@@ -42,6 +43,8 @@ export async function main(argv: string[]): Promise<void> {
         return await runImage(rest);
       case 'user':
         return await runUser(rest);
+      case 'start':
+        return await (await import('./start.ts')).runStart(rest);
       case 'serve':
         // Loaded on demand: the GUI server pulls in the Kubernetes client library.
         return await (await import('./serve.ts')).runServe(rest);

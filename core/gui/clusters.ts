@@ -11,8 +11,8 @@ import { KubeClient } from './kube-client.ts';
 import type { ClusterInfo } from './contract.ts';
 
 export interface ClusterRegistryOptions {
-  /** Data dirs of built-in clusters to show (each may or may not be running). */
-  dataDirs?: string[];
+  /** Data dirs of built-in clusters to show (each may or may not be running); a function is asked anew each time. */
+  dataDirs?: string[] | (() => string[]);
   /** Also show every context of the user's kubeconfig (default true). */
   userKubeconfig?: boolean;
   /** Environment to read KUBECONFIG/HOME from (tests). */
@@ -56,7 +56,8 @@ export class ClusterRegistry {
 
   private entries(): Entry[] {
     const out: Entry[] = [];
-    for (const dir of this.opts.dataDirs ?? []) {
+    const dirs = typeof this.opts.dataDirs === 'function' ? this.opts.dataDirs() : (this.opts.dataDirs ?? []);
+    for (const dir of dirs) {
       const path = join(dir, 'kubeconfig');
       if (!existsSync(path)) continue;
       const load = (): KubeConfig => {
@@ -154,6 +155,23 @@ export class ClusterRegistry {
       this.clients.set(key, c);
     }
     return c;
+  }
+
+  /** The cluster's kubeconfig, loaded (current context = the cluster). */
+  kubeConfig(id: string): KubeConfig {
+    return this.entry(id).load();
+  }
+
+  /** The kubeconfig file a merge writes to: the first of $KUBECONFIG, else ~/.kube/config. */
+  userKubeconfigFile(): string {
+    const env = this.opts.env ?? process.env;
+    const first = (env['KUBECONFIG'] ?? '').split(delimiter).find(Boolean);
+    return first ?? join(env['HOME'] ?? homedir(), '.kube', 'config');
+  }
+
+  /** The display name of a cluster. */
+  nameOf(id: string): string {
+    return this.entry(id).info.name;
   }
 
   exportKubeconfig(id: string): { yaml: string; fileName: string } {

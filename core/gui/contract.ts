@@ -88,6 +88,41 @@ export interface ClusterInfo {
   dataDir?: string;
   /** The namespace of the context (kubeconfig), if any. */
   namespace?: string;
+  /** Built-in clusters: what this GUI host (Electron main process or `berth serve`) is doing with it. */
+  hosted?: HostedClusterState;
+}
+
+/**
+ * A built-in cluster's life in this GUI host. `stopped`: not run by this host (it may still run in a
+ * `berth up` elsewhere — then `status` says running). The other phases are this host's own doing.
+ */
+export type HostedPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'deleting' | 'failed';
+
+export interface HostedClusterState {
+  phase: HostedPhase;
+  /** The node driver the cluster uses (from its cluster.json). */
+  driver?: 'docker' | 'simulated';
+  /** From the last "nodes Ready: n/N" progress line. */
+  nodesReady?: { ready: number; total: number };
+  /** The last progress lines (image builds, node boots), oldest first. */
+  progress: string[];
+  /** Why the last start/stop/delete failed. */
+  error?: string;
+}
+
+export interface CreateClusterParams {
+  /** A DNS label: also the data dir's name and the label on its Docker resources. */
+  name: string;
+  nodes: number;
+  driver: 'docker' | 'simulated';
+}
+
+/** One node as the cluster's driver sees it. */
+export interface HostedNode {
+  name: string;
+  driver: string;
+  state: 'running' | 'stopped';
+  internalIP?: string;
 }
 
 // ─── Watch stream ──────────────────────────────────────────────────────────────────────────────────
@@ -95,12 +130,21 @@ export interface ClusterInfo {
 /**
  * What the watch service sends for one subscription, in order, batched:
  * - SYNC: a full list (first, and again after every relist, e.g. after 410 Gone) — replaces all items.
+ *   Long lists come in pages (the first one small, so it paints at once): later pages are `continued`.
  * - ADDED / MODIFIED / DELETED: watch events after the SYNC's resourceVersion.
  * - BOOKMARK: progress marker (resourceVersion only).
  * - ERROR: a watch error; code 410 means "expired, a SYNC follows"; other codes are shown to the user.
  */
 export type WatchEvent =
-  | { type: 'SYNC'; items: KubeObject[]; resourceVersion: string }
+  | {
+      type: 'SYNC';
+      items: KubeObject[];
+      resourceVersion: string;
+      /** A later page of the same list (same resourceVersion): add its items to the SYNC before it. */
+      continued?: boolean;
+      /** More pages of this list follow. */
+      more?: boolean;
+    }
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }
   | { type: 'BOOKMARK'; resourceVersion: string }
   | { type: 'ERROR'; status: KubeStatus };
@@ -268,6 +312,66 @@ export interface Methods {
   };
   /** The cluster's kubeconfig (admin for built-in clusters; the single context otherwise). */
   'kubeconfig.export': { params: ClusterScoped; result: { yaml: string; fileName: string } };
+  /**
+   * Merges the cluster's kubeconfig into the user's kubeconfig (~/.kube/config, or the first file of
+   * $KUBECONFIG) as context `berth-<name>`; the old file is copied to `<file>.berth-backup-<time>` first.
+   */
+  'kubeconfig.merge': {
+    params: ClusterScoped;
+    result: { file: string; context: string; backup?: string };
+  };
+
+  // Built-in clusters hosted by this process (progress arrives as ClusterProgressMessages).
+  /** Creates the cluster's data dir and starts it; resolves at once (phase `starting`). */
+  'clusters.create': { params: CreateClusterParams; result: ClusterInfo };
+  'clusters.start': { params: ClusterScoped; result: ClusterInfo };
+  'clusters.stop': { params: ClusterScoped; result: ClusterInfo };
+  /** Stops the cluster if hosted here, removes its Docker containers, volumes and network, and its data dir. */
+  'clusters.delete': { params: ClusterScoped; result: { deleted: boolean } };
+  'nodes.list': { params: ClusterScoped; result: HostedNode[] };
+  /** Adds a node (named `<cluster>-worker-<n>` unless given). */
+  'nodes.add': { params: ClusterScoped & { name?: string }; result: HostedNode };
+  'nodes.remove': { params: ClusterScoped & { name: string }; result: { removed: boolean } };
+  'nodes.stop': { params: ClusterScoped & { name: string }; result: HostedNode };
+  'nodes.start': { params: ClusterScoped & { name: string }; result: HostedNode };
+
+  // Terminals (output arrives as TerminalMessages).
+  /**
+   * Opens a terminal: `shell` is a local shell with KUBECONFIG set to the cluster; `exec` a TTY in a
+   * container through the API server's pods/exec.
+   */
+  'terminal.open': {
+    params: ClusterScoped & {
+      terminalId: string;
+      cols: number;
+      rows: number;
+      target: { kind: 'shell' } | { kind: 'exec'; namespace: string; pod: string; container?: string };
+    };
+    result: { terminalId: string; title: string };
+  };
+  'terminal.input': { params: { terminalId: string; data: string }; result: { ok: true } };
+  'terminal.resize': { params: { terminalId: string; cols: number; rows: number }; result: { ok: true } };
+  'terminal.close': { params: { terminalId: string }; result: { closed: boolean } };
+
+  // Logs (lines arrive as LogMessages).
+  /**
+   * Streams the logs of one pod, or merged of several pods (a workload's), each line with a `pod/container`
+   * prefix when more than one stream is open.
+   */
+  'logs.open': {
+    params: ClusterScoped & {
+      streamId: string;
+      namespace: string;
+      pods: string[];
+      container?: string;
+      follow: boolean;
+      previous: boolean;
+      timestamps: boolean;
+      tailLines?: number;
+    };
+    result: { streamId: string; streams: { pod: string; container: string }[] };
+  };
+  'logs.close': { params: { streamId: string }; result: { closed: boolean } };
 }
 
 export type Method = keyof Methods;
@@ -302,7 +406,36 @@ export interface WatchBatchMessage {
   events: WatchEvent[];
 }
 
-export type EventMessage = WatchBatchMessage;
+/** A hosted cluster changed phase or printed a progress line (sent to every window). */
+export interface ClusterProgressMessage {
+  kind: 'event';
+  channel: 'clusters.progress';
+  cluster: string;
+  state: HostedClusterState;
+  /** The new progress line, if this event carries one. */
+  line?: string;
+}
+
+export interface TerminalMessage {
+  kind: 'event';
+  channel: 'terminal';
+  terminalId: string;
+  /** Output text (UTF-8), or the exit when `exit` is set. */
+  data?: string;
+  exit?: { code: number | null; message?: string };
+}
+
+export interface LogMessage {
+  kind: 'event';
+  channel: 'logs';
+  streamId: string;
+  /** Lines in arrival order (prefixed `[pod/container] ` when several streams are merged). */
+  lines?: string[];
+  /** A stream ended (or failed): which, and why. */
+  ended?: { pod: string; container: string; error?: string };
+}
+
+export type EventMessage = WatchBatchMessage | ClusterProgressMessage | TerminalMessage | LogMessage;
 export type ServerMessage = ResponseMessage | EventMessage;
 
 /** What the renderer sees, whatever the transport (Electron preload bridge or WebSocket client). */

@@ -27,13 +27,34 @@ export function toContractError(e: unknown): ContractError {
     if (e.status.details?.causes) out.causes = e.status.details.causes;
     return out;
   }
-  return { message: e instanceof Error ? e.message : String(e) };
+  return { message: errorText(e) };
+}
+
+/**
+ * A readable message for anything thrown: Errors, WebSocket error events (`{ message }` or
+ * `{ error: Error }`), Kubernetes Status bodies, strings.
+ */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'object' && e !== null) {
+    const o = e as { message?: unknown; error?: unknown; body?: unknown; type?: unknown };
+    if (typeof o.message === 'string' && o.message) return o.message;
+    if (o.error instanceof Error) return o.error.message;
+    if (typeof o.body === 'string' && o.body) return o.body.slice(0, 500);
+    try {
+      return JSON.stringify(e).slice(0, 500);
+    } catch {
+      return String(e);
+    }
+  }
+  return String(e);
 }
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: string;
   contentType?: string;
+  /** Idle timeout (default 30 s); 0: none. */
   timeoutMs?: number;
 }
 
@@ -72,6 +93,8 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
 export class KubeClient {
   readonly kc: KubeConfig;
   private discovery = new Map<string, Promise<APIResourceList>>();
+  /** Keep-alive connections for plain requests (a TLS handshake per request costs more than a page). */
+  private agent: https.Agent | undefined;
 
   constructor(kc: KubeConfig) {
     this.kc = kc;
@@ -98,11 +121,13 @@ export class KubeClient {
     throw new KubeApiError(status, st);
   }
 
-  async raw(
+  /** Sends a request; resolves with the response once its headers arrive (the body is the caller's). */
+  private async send(
     method: string,
     path: string,
     opts: RequestOptions = {},
-  ): Promise<{ status: number; body: string }> {
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
     const server = this.server;
     if (!server) throw new Error('the kubeconfig has no current cluster');
     const url = new URL(server.replace(/\/$/, '') + path);
@@ -116,42 +141,95 @@ export class KubeClient {
       headers['Content-Length'] = String(Buffer.byteLength(opts.body));
     }
     const mod = url.protocol === 'http:' ? http : https;
-    return new Promise((resolve, reject) => {
-      const req = mod.request(url, { ...reqOpts, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
+    if (mod === https && !reqOpts.agent) {
+      const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = reqOpts;
+      this.agent ??= new https.Agent({
+        keepAlive: true,
+        ...{ ca, cert, key, pfx, passphrase, rejectUnauthorized, servername },
       });
-      req.setTimeout(opts.timeoutMs ?? 30_000, () =>
-        req.destroy(new Error(`request to ${url.host} timed out`)),
-      );
+      reqOpts.agent = this.agent;
+    }
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { ...reqOpts, headers, ...(signal ? { signal } : {}) }, resolve);
+      if (opts.timeoutMs !== 0)
+        req.setTimeout(opts.timeoutMs ?? 30_000, () =>
+          req.destroy(new Error(`request to ${url.host} timed out`)),
+        );
       req.on('error', reject);
       req.end(opts.body);
     });
   }
 
+  async raw(
+    method: string,
+    path: string,
+    opts: RequestOptions = {},
+  ): Promise<{ status: number; body: string }> {
+    const res = await this.send(method, path, opts);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    return { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  /**
+   * A streamed GET (pod logs): resolves with the open response on 2xx; otherwise rejects with the
+   * server's Status as a KubeApiError. No idle timeout: `signal` ends it.
+   */
+  async stream(
+    path: string,
+    query: RequestOptions['query'],
+    signal: AbortSignal,
+  ): Promise<http.IncomingMessage> {
+    const res = await this.send('GET', path, { ...(query ? { query } : {}), timeoutMs: 0 }, signal);
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return res;
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      parsed = undefined;
+    }
+    throw new KubeApiError(
+      status,
+      parsed && typeof parsed === 'object' && (parsed as KubeStatus).kind === 'Status'
+        ? (parsed as KubeStatus)
+        : { status: 'Failure', code: status, message: body.slice(0, 500) || `HTTP ${status}` },
+    );
+  }
+
+  /**
+   * Lists in pages (the first `firstPage` items, then 1,000 a page); `onPage` sees each page as it
+   * arrives (`last` on the final one), so a caller can show the first rows before the rest is read.
+   */
   async list(
     ref: ResourceRef,
     namespace?: string,
     query: { labelSelector?: string; fieldSelector?: string } = {},
+    onPage?: (page: { items: KubeObject[]; resourceVersion: string; index: number; last: boolean }) => void,
+    firstPage = 500,
   ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const items: KubeObject[] = [];
     let cont: string | undefined;
     let rv = '';
+    let index = 0;
     const kind = await this.kindOf(ref);
     do {
       const page = await this.request<{
         items?: KubeObject[];
         metadata?: { resourceVersion?: string; continue?: string };
-      }>('GET', resourcePath(ref, namespace), { query: { ...query, limit: 500, continue: cont } });
+      }>('GET', resourcePath(ref, namespace), {
+        query: { ...query, limit: index === 0 ? firstPage : 1000, continue: cont },
+      });
       const apiVersion = ref.group ? `${ref.group}/${ref.version}` : ref.version;
       // List items carry no apiVersion/kind on the wire; fill them in so views can rely on them.
-      for (const it of page.items ?? []) items.push({ ...it, apiVersion, ...(kind ? { kind } : {}) });
+      const got = (page.items ?? []).map((it) => ({ ...it, apiVersion, ...(kind ? { kind } : {}) }));
+      for (const it of got) items.push(it);
       cont = page.metadata?.continue || undefined;
       rv = page.metadata?.resourceVersion ?? rv;
+      onPage?.({ items: got, resourceVersion: rv, index: index++, last: !cont });
     } while (cont);
     return { items, resourceVersion: rv };
   }

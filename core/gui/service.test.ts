@@ -15,7 +15,7 @@ import { WatchSubscription } from './watch.ts';
 import { fieldPath } from './apply.ts';
 import { buildEditorSchema, toJsonSchema } from './openapi-schema.ts';
 import { RESTARTED_AT_ANNOTATION } from './object-actions.ts';
-import type { EventMessage, JsonValue, KubeObject, WatchEvent } from './contract.ts';
+import type { EventMessage, JsonValue, KubeObject, WatchBatchMessage, WatchEvent } from './contract.ts';
 import type { KubeClient } from './kube-client.ts';
 
 async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
@@ -99,7 +99,9 @@ describe('GUI services against a cluster', () => {
       namespace: 'default',
     });
     const batches = (): WatchEvent[] =>
-      events.filter((e) => e.subscriptionId === 'cm').flatMap((e) => e.events);
+      events
+        .filter((e): e is WatchBatchMessage => e.channel === 'resources.watch' && e.subscriptionId === 'cm')
+        .flatMap((e) => e.events);
     await waitFor('SYNC', () => batches()[0]?.type === 'SYNC');
 
     const yaml = ['a', 'b', 'c']
@@ -389,9 +391,11 @@ test('WatchSubscription relists after 410 Gone and resumes after a normal watch 
     async kindOf() {
       return 'Pod';
     },
-    async list() {
+    async list(_r: unknown, _n: unknown, _q: unknown, onPage: (p: Record<string, unknown>) => void) {
       lists++;
-      return { items: [obj(`p${lists}`, String(lists * 100))], resourceVersion: String(lists * 100) };
+      const page = { items: [obj(`p${lists}`, String(lists * 100))], resourceVersion: String(lists * 100) };
+      onPage({ ...page, index: 0, last: true });
+      return page;
     },
     async watch(
       _ref: unknown,

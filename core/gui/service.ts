@@ -3,11 +3,14 @@
  * WebSocket server (`berth serve`) and the Electron IPC shell both open one `GuiSession` per window or
  * socket, pass it each request and forward the events it emits. Closing the session stops its watches.
  */
+import { basename } from 'node:path';
 import type {
+  ClusterInfo,
   ClusterScoped,
   ContractError,
   EventMessage,
   GroupVersionKind,
+  KubeObject,
   Method,
   Params,
   ResourceRef,
@@ -19,6 +22,10 @@ import { applyYaml } from './apply.ts';
 import { WatchSubscription, type SubscriptionOptions } from './watch.ts';
 import { editorSchema } from './openapi-schema.ts';
 import { restartDeployment, scaleResource, schedulingVerdict } from './object-actions.ts';
+import { clusterIdOf, type ClusterManager } from './manager.ts';
+import { TerminalSet } from './terminals.ts';
+import { LogSet } from './logs.ts';
+import { mergeIntoFile } from './kubeconfig-merge.ts';
 
 export class ContractViolation extends Error {}
 
@@ -54,6 +61,17 @@ function kinds(p: Record<string, unknown>): GroupVersionKind[] {
     return { apiVersion: str(o, 'apiVersion'), kind: str(o, 'kind') };
   });
 }
+function int(p: Record<string, unknown>, k: string, min: number, max: number): number {
+  const v = p[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new ContractViolation(`${k} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+function bool(p: Record<string, unknown>, k: string): boolean {
+  const v = p[k];
+  if (typeof v !== 'boolean') throw new ContractViolation(`${k} must be a boolean`);
+  return v;
+}
 function optBool(p: Record<string, unknown>, k: string): boolean | undefined {
   const v = p[k];
   if (v === undefined) return undefined;
@@ -75,20 +93,60 @@ type Handlers = { [M in Method]: (params: Record<string, unknown>) => Promise<Re
 
 export interface GuiServiceOptions {
   registry: ClusterRegistry;
+  /** The clusters this host runs itself (create/start/stop/delete, nodes); absent: list only. */
+  manager?: ClusterManager;
   watch?: SubscriptionOptions;
 }
 
 export class GuiService {
   readonly registry: ClusterRegistry;
+  readonly manager: ClusterManager | undefined;
   readonly watchOptions: SubscriptionOptions;
+  private sessions = new Set<GuiSession>();
 
   constructor(opts: GuiServiceOptions) {
     this.registry = opts.registry;
+    this.manager = opts.manager;
     this.watchOptions = opts.watch ?? {};
   }
 
   openSession(emit: (message: EventMessage) => void): GuiSession {
-    return new GuiSession(this, emit);
+    const s = new GuiSession(this, emit, () => this.sessions.delete(s));
+    this.sessions.add(s);
+    return s;
+  }
+
+  /** Sends an event to every open session (every window / socket). */
+  broadcast(message: EventMessage): void {
+    for (const s of this.sessions) s.deliver(message);
+  }
+
+  /** Every cluster, with this host's state of the built-in ones it can manage. */
+  async listClusters(): Promise<ClusterInfo[]> {
+    const list = await this.registry.list();
+    const m = this.manager;
+    if (!m) return list;
+    for (const dir of m.dataDirs())
+      if (!list.some((c) => c.dataDir === dir))
+        list.push({
+          id: clusterIdOf(dir),
+          name: basename(dir),
+          source: 'berth',
+          server: '',
+          status: 'unknown',
+          dataDir: dir,
+        });
+    return list.map((c) =>
+      c.source === 'berth' && c.dataDir
+        ? { ...c, hosted: m.stateOf(c.dataDir) ?? { phase: 'stopped', progress: [] } }
+        : c,
+    );
+  }
+
+  async clusterInfo(id: string): Promise<ClusterInfo> {
+    const c = (await this.listClusters()).find((x) => x.id === id);
+    if (!c) throw new Error(`unknown cluster "${id}"`);
+    return c;
   }
 }
 
@@ -96,15 +154,134 @@ export class GuiSession {
   private subs = new Map<string, WatchSubscription>();
   private closed = false;
   private handlers: Handlers;
+  private terminals: TerminalSet;
+  private logs: LogSet;
 
   constructor(
     private service: GuiService,
     private emit: (message: EventMessage) => void,
+    private onClose: () => void = () => {},
   ) {
     const reg = service.registry;
     const cluster = (p: Record<string, unknown>): string => str(p, 'cluster' satisfies keyof ClusterScoped);
+    const manager = (): ClusterManager => {
+      if (!service.manager) throw new ContractViolation('this host does not manage clusters');
+      return service.manager;
+    };
+    /** kubectl's choice: the default-container annotation, else the first container. */
+    const defaultContainer = async (c: string, namespace: string, pod: string): Promise<string> => {
+      const o = await reg
+        .client(c)
+        .request<KubeObject>(
+          'GET',
+          resourcePath({ group: '', version: 'v1', resource: 'pods' }, namespace, pod),
+        );
+      const annotated = o.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
+      const containers = (o['spec'] as { containers?: { name: string }[] } | undefined)?.containers ?? [];
+      const name =
+        annotated && containers.some((x) => x.name === annotated) ? annotated : containers[0]?.name;
+      if (!name) throw new Error(`pod ${namespace}/${pod} has no containers`);
+      return name;
+    };
+    this.terminals = new TerminalSet((m) => this.deliver(m));
+    this.logs = new LogSet((m) => this.deliver(m));
     this.handlers = {
-      'clusters.list': () => reg.list(),
+      'clusters.list': () => service.listClusters(),
+      'clusters.create': async (p) => {
+        const driver = str(p, 'driver');
+        if (driver !== 'docker' && driver !== 'simulated')
+          throw new ContractViolation('driver must be docker or simulated');
+        const id = manager().create({ name: str(p, 'name'), nodes: int(p, 'nodes', 0, 20), driver });
+        return service.clusterInfo(id);
+      },
+      'clusters.start': async (p) => {
+        manager().start(cluster(p));
+        return service.clusterInfo(cluster(p));
+      },
+      'clusters.stop': async (p) => {
+        await manager().stop(cluster(p));
+        return service.clusterInfo(cluster(p));
+      },
+      'clusters.delete': async (p) => {
+        await manager().delete(cluster(p));
+        return { deleted: true };
+      },
+      'nodes.list': (p) => manager().nodes(cluster(p)),
+      'nodes.add': (p) => manager().addNode(cluster(p), optStr(p, 'name')),
+      'nodes.remove': async (p) => ({ removed: await manager().removeNode(cluster(p), str(p, 'name')) }),
+      'nodes.stop': (p) => manager().setNodeRunning(cluster(p), str(p, 'name'), false),
+      'nodes.start': (p) => manager().setNodeRunning(cluster(p), str(p, 'name'), true),
+      'kubeconfig.merge': async (p) => {
+        const id = cluster(p);
+        return mergeIntoFile(reg.userKubeconfigFile(), reg.exportKubeconfig(id).yaml, reg.nameOf(id));
+      },
+      'terminal.open': async (p) => {
+        const id = str(p, 'terminalId');
+        const target = obj(p['target'], 'target');
+        const c = cluster(p);
+        const cols = int(p, 'cols', 1, 1000);
+        const rows = int(p, 'rows', 1, 1000);
+        if (target['kind'] === 'shell') {
+          const info = await service.clusterInfo(c);
+          const title = await this.terminals.open(id, cols, rows, {
+            kind: 'shell',
+            ...(info.dataDir ? { kubeconfigFile: `${info.dataDir}/kubeconfig` } : {}),
+            kubeconfigYaml: reg.exportKubeconfig(c).yaml,
+          });
+          return { terminalId: id, title };
+        }
+        if (target['kind'] !== 'exec') throw new ContractViolation('target.kind must be shell or exec');
+        const namespace = str(target, 'namespace');
+        const pod = str(target, 'pod');
+        const container = optStr(target, 'container') ?? (await defaultContainer(c, namespace, pod));
+        const title = await this.terminals.open(id, cols, rows, {
+          kind: 'exec',
+          kubeConfig: reg.kubeConfig(c),
+          namespace,
+          pod,
+          container,
+        });
+        return { terminalId: id, title };
+      },
+      'terminal.input': async (p) => {
+        const data = p['data'];
+        if (typeof data !== 'string' || data.length > 65536)
+          throw new ContractViolation('data must be a string (≤ 64 KiB)');
+        this.terminals.input(str(p, 'terminalId'), data);
+        return { ok: true };
+      },
+      'terminal.resize': async (p) => {
+        this.terminals.resize(str(p, 'terminalId'), int(p, 'cols', 1, 1000), int(p, 'rows', 1, 1000));
+        return { ok: true };
+      },
+      'terminal.close': async (p) => ({ closed: this.terminals.close(str(p, 'terminalId')) }),
+      'logs.open': async (p) => {
+        const id = str(p, 'streamId');
+        const c = cluster(p);
+        const namespace = str(p, 'namespace');
+        const podsParam = p['pods'];
+        if (!Array.isArray(podsParam) || !podsParam.every((x) => typeof x === 'string' && SEGMENT.test(x)))
+          throw new ContractViolation('pods must be an array of pod names');
+        const container = optStr(p, 'container');
+        const streams = await Promise.all(
+          (podsParam as string[]).map(async (pod) => ({
+            pod,
+            container: container ?? (await defaultContainer(c, namespace, pod)),
+          })),
+        );
+        const tail = p['tailLines'];
+        await this.logs.start(id, {
+          client: reg.client(c),
+          namespace,
+          streams,
+          follow: bool(p, 'follow'),
+          previous: bool(p, 'previous'),
+          timestamps: bool(p, 'timestamps'),
+          ...(tail !== undefined ? { tailLines: int(p, 'tailLines', 0, 1_000_000) } : {}),
+        });
+        return { streamId: id, streams };
+      },
+      'logs.close': async (p) => ({ closed: this.logs.close(str(p, 'streamId')) }),
       'resources.list': (p) =>
         reg.client(cluster(p)).list(ref(p), optStr(p, 'namespace'), {
           ...(optStr(p, 'labelSelector') ? { labelSelector: optStr(p, 'labelSelector') } : {}),
@@ -206,9 +383,18 @@ export class GuiSession {
     return r.result as Result<M>;
   }
 
+  /** Sends an event to this session's window unless it has closed. */
+  deliver(message: EventMessage): void {
+    if (!this.closed) this.emit(message);
+  }
+
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     for (const s of this.subs.values()) s.stop();
     this.subs.clear();
+    this.terminals.closeAll();
+    this.logs.closeAll();
+    this.onClose();
   }
 }

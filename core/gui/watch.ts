@@ -19,6 +19,8 @@ export interface SubscriptionOptions {
   batchMs?: number;
   maxBatch?: number;
   maxBackoffMs?: number;
+  /** Items in the first page of a list (default 200: it paints before the rest is read). */
+  firstPage?: number;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -38,6 +40,7 @@ export class WatchSubscription {
   private batchMs: number;
   private maxBatch: number;
   private maxBackoffMs: number;
+  private firstPage: number;
   private queue: WatchEvent[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -60,6 +63,7 @@ export class WatchSubscription {
     this.batchMs = opts.batchMs ?? 50;
     this.maxBatch = opts.maxBatch ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    this.firstPage = opts.firstPage ?? 200;
     this.apiVersion = spec.ref.group ? `${spec.ref.group}/${spec.ref.version}` : spec.ref.version;
   }
 
@@ -95,13 +99,29 @@ export class WatchSubscription {
   }
 
   private async relist(): Promise<void> {
-    const { items, resourceVersion } = await this.client.list(this.spec.ref, this.spec.namespace, {
-      ...(this.spec.labelSelector ? { labelSelector: this.spec.labelSelector } : {}),
-      ...(this.spec.fieldSelector ? { fieldSelector: this.spec.fieldSelector } : {}),
-    });
+    // Pages go out as they arrive (a small first page paints at once); later ones are `continued`.
+    const { resourceVersion } = await this.client.list(
+      this.spec.ref,
+      this.spec.namespace,
+      {
+        ...(this.spec.labelSelector ? { labelSelector: this.spec.labelSelector } : {}),
+        ...(this.spec.fieldSelector ? { fieldSelector: this.spec.fieldSelector } : {}),
+      },
+      (page) => {
+        if (this.stopped) return;
+        this.push({
+          type: 'SYNC',
+          items: page.items,
+          resourceVersion: page.resourceVersion,
+          ...(page.index > 0 ? { continued: true } : {}),
+          ...(page.last ? {} : { more: true }),
+        });
+        if (!page.last) this.flush();
+      },
+      this.firstPage,
+    );
     if (this.stopped) return;
     this.resourceVersion = resourceVersion;
-    this.push({ type: 'SYNC', items, resourceVersion });
     this.failures = 0;
     void this.startWatch();
   }

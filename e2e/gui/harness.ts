@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,12 +36,22 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServe(dataDir: string, home: string, timeoutMs = 120_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'berth.mjs'), 'serve', '--data-dir', dataDir], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HOME: home, KUBECONFIG: '' },
-  });
+/** `berth serve --data-dir <dataDir> [args]` with HOME=home and no KUBECONFIG; resolves with the printed URL. */
+export async function startServe(
+  dataDir: string,
+  home: string,
+  timeoutMs = 120_000,
+  args: string[] = [],
+): Promise<ServeProcess> {
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'berth.mjs'), 'serve', '--data-dir', dataDir, ...args],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: home, KUBECONFIG: '' },
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -111,4 +121,26 @@ export async function launchChromium(): Promise<Browser> {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates a cluster through the Clusters view's form; resolves when its row is listed. */
+export async function createClusterInGui(
+  page: Page,
+  name: string,
+  nodes: number,
+  driver: 'docker' | 'simulated' = 'docker',
+): Promise<void> {
+  await page.getByTestId('nav-clusters').click();
+  await page.getByTestId('create-name').fill(name);
+  await page.getByTestId('create-nodes').fill(String(nodes));
+  await page.getByTestId('create-driver').selectOption(driver);
+  await page.getByTestId('create-submit').click();
+  await page.locator(`[data-testid=cluster-row][data-name="${name}"]`).waitFor({ timeout: 30_000 });
+}
+
+/** Waits until the Clusters view shows the cluster running (hosted by this GUI's process). */
+export async function waitClusterRunning(page: Page, name: string, timeoutMs = 600_000): Promise<void> {
+  await page
+    .locator(`[data-testid=cluster-row][data-name="${name}"][data-phase=running]`)
+    .waitFor({ timeout: timeoutMs });
 }

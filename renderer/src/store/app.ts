@@ -1,7 +1,7 @@
 /** App state: the clusters, the chosen cluster and namespace, the view, and the live lists. */
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
-import type { ClusterInfo } from '../../../electron/contract.ts';
+import type { ClusterInfo, HostedClusterState } from '../../../electron/contract.ts';
 import { useConnection } from '../bridge.ts';
 import { KINDS, NAMESPACES_REF, type KindName } from '../kinds.ts';
 import { createLiveList, type LiveList } from './live-list.ts';
@@ -21,6 +21,19 @@ function loadSaved(): Saved {
   }
 }
 
+/** What the main area shows: a resource list (`view`), or one of the other pages. */
+export type Page = 'resources' | 'clusters' | 'overview' | 'terminal' | 'logs';
+
+export type TerminalTarget =
+  { kind: 'shell' } | { kind: 'exec'; namespace: string; pod: string; container?: string };
+
+export interface LogsTarget {
+  namespace: string;
+  pods: string[];
+  /** e.g. pod/web-1 or deployment/web */
+  title: string;
+}
+
 export const useAppStore = defineStore('app', () => {
   const conn = useConnection();
   const saved = loadSaved();
@@ -29,7 +42,9 @@ export const useAppStore = defineStore('app', () => {
   const clusterId = shallowRef<string>('');
   /** '' = all namespaces. */
   const namespace = shallowRef<string>(saved.namespace ?? '');
-  const view = shallowRef<KindName>('pods');
+  // A `#<kind>` deep link (e.g. #pods) opens that list; otherwise the Overview.
+  const linked = location.hash.slice(1);
+  const view = shallowRef<KindName>(Object.hasOwn(KINDS, linked) ? (linked as KindName) : 'pods');
   /** The key (namespace/name) of the object whose detail panel is open, in the current view. */
   const selected = shallowRef<string | undefined>(undefined);
   /** The manifest editor, when open: its first text; `seq` makes every opening a fresh editor. */
@@ -38,11 +53,31 @@ export const useAppStore = defineStore('app', () => {
   function openEditor(title: string, text: string): void {
     editor.value = { title, text, seq: ++editorSeq };
   }
+  const page = shallowRef<Page>(Object.hasOwn(KINDS, linked) ? 'resources' : 'overview');
   function showView(k: KindName): void {
     view.value = k;
+    page.value = 'resources';
     selected.value = undefined;
     editor.value = undefined;
   }
+  function showPage(p: Page): void {
+    page.value = p;
+    editor.value = undefined;
+  }
+  /** The terminal page's target; every request gets a new seq so the page opens a fresh terminal. */
+  const terminal = shallowRef<{ target: TerminalTarget; seq: number } | undefined>(undefined);
+  const logs = shallowRef<{ target: LogsTarget; seq: number } | undefined>(undefined);
+  let seq = 0;
+  function openTerminal(target: TerminalTarget): void {
+    terminal.value = { target, seq: ++seq };
+    showPage('terminal');
+  }
+  function openLogs(target: LogsTarget): void {
+    logs.value = { target, seq: ++seq };
+    showPage('logs');
+  }
+  /** Progress lines of hosted clusters (id → lines), as they arrive. */
+  const progress = shallowRef<Record<string, string[]>>({});
 
   const save = (): void => {
     localStorage.setItem(
@@ -65,6 +100,15 @@ export const useAppStore = defineStore('app', () => {
     }
   }
   conn.onOpen(() => void refreshClusters());
+  conn.onEvent((m) => {
+    if (m.channel !== 'clusters.progress') return;
+    const before = clusters.value.find((c) => c.id === m.cluster);
+    const merged = (c: ClusterInfo, state: HostedClusterState): ClusterInfo => ({ ...c, hosted: state });
+    clusters.value = clusters.value.map((c) => (c.id === m.cluster ? merged(c, m.state) : c));
+    progress.value = { ...progress.value, [m.cluster]: m.state.progress };
+    // A new cluster, or a phase change: re-read the list (server URL and reachability change).
+    if (!before || before.hosted?.phase !== m.state.phase) void refreshClusters();
+  });
 
   function selectCluster(id: string): void {
     clusterId.value = id;
@@ -78,6 +122,11 @@ export const useAppStore = defineStore('app', () => {
     save();
   }
 
+  const currentCluster = computed(() => clusters.value.find((c) => c.id === clusterId.value));
+  /** Lists re-subscribe when the cluster (re)starts: its server or reachability changed. */
+  const generation = computed(
+    () => `${currentCluster.value?.server ?? ''} ${currentCluster.value?.status ?? ''}`,
+  );
   const lists = {} as Record<KindName, LiveList>;
   for (const k of Object.values(KINDS)) {
     lists[k.name] = createLiveList(conn, () =>
@@ -85,18 +134,20 @@ export const useAppStore = defineStore('app', () => {
         ? {
             cluster: clusterId.value,
             ref: k.ref,
+            generation: generation.value,
             ...(k.namespaced && namespace.value ? { namespace: namespace.value } : {}),
           }
         : undefined,
     );
   }
   const namespaces = createLiveList(conn, () =>
-    clusterId.value ? { cluster: clusterId.value, ref: NAMESPACES_REF } : undefined,
+    clusterId.value
+      ? { cluster: clusterId.value, ref: NAMESPACES_REF, generation: generation.value }
+      : undefined,
   );
   const namespaceNames = computed(() =>
     [...namespaces.state.value.items.values()].map((n) => n.metadata.name ?? '').sort(),
   );
-  const currentCluster = computed(() => clusters.value.find((c) => c.id === clusterId.value));
 
   return {
     connection: conn.state,
@@ -107,6 +158,13 @@ export const useAppStore = defineStore('app', () => {
     namespace,
     namespaceNames,
     view,
+    page,
+    showPage,
+    terminal,
+    openTerminal,
+    logs,
+    openLogs,
+    progress,
     selected,
     editor,
     openEditor,

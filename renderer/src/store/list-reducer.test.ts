@@ -37,6 +37,21 @@ test('SYNC replaces everything and marks the list synced', () => {
   assert.equal(s.listResourceVersion, '20');
 });
 
+test('a paged SYNC: the first page replaces, continued pages add to it, the next list replaces again', () => {
+  const first: WatchEvent = { type: 'SYNC', items: [pod('a', '5')], resourceVersion: '10', more: true };
+  let s = reduceList(initialListState, [first]);
+  assert.equal(s.synced, true);
+  assert.deepEqual(names(s), ['a']);
+  const before = s;
+  s = reduceList(s, [
+    { type: 'SYNC', items: [pod('b', '6'), pod('c', '7')], resourceVersion: '10', continued: true },
+  ]);
+  assert.deepEqual(names(s), ['a', 'b', 'c']);
+  assert.deepEqual(names(before), ['a'], 'the earlier state is not mutated');
+  s = reduceList(s, [{ ...first, items: [pod('z', '30')], resourceVersion: '40' }]);
+  assert.deepEqual(names(s), ['z']);
+});
+
 test('ADDED, MODIFIED and DELETED update the items', () => {
   let s = reduceList(initialListState, [sync('10')]);
   s = reduceList(s, [{ type: 'ADDED', object: pod('a', '11') }]);

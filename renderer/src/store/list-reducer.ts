@@ -70,7 +70,11 @@ export function reduceList(state: ListState, events: readonly WatchEvent[]): Lis
   for (const ev of events) {
     switch (ev.type) {
       case 'SYNC': {
-        items = new Map(ev.items.map((o) => [objectKey(o), o]));
+        if (ev.continued && synced) {
+          // A later page of the same list: add to what the first page(s) brought.
+          items ??= new Map(state.items);
+          for (const o of ev.items) items.set(objectKey(o), o);
+        } else items = new Map(ev.items.map((o) => [objectKey(o), o]));
         resourceVersion = ev.resourceVersion;
         listResourceVersion = ev.resourceVersion;
         synced = true;

@@ -13,6 +13,8 @@ export interface LiveListSpec {
   ref: ResourceRef;
   namespace?: string;
   fieldSelector?: string;
+  /** Not sent: a change re-subscribes (e.g. the cluster came up on a new server URL). */
+  generation?: string;
 }
 
 export interface LiveList {

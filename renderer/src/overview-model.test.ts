@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../electron/contract.ts';
+import { nodeUsage, parseQuantity, percent, recentWarnings } from './overview-model.ts';
+
+const obj = (o: Record<string, unknown>): KubeObject => o as unknown as KubeObject;
+
+test('parseQuantity: decimal and binary suffixes, millicores, malformed', () => {
+  assert.equal(parseQuantity('250m'), 0.25);
+  assert.equal(parseQuantity('2'), 2);
+  assert.equal(parseQuantity('1Gi'), 2 ** 30);
+  assert.equal(parseQuantity('1.5G'), 1.5e9);
+  assert.equal(parseQuantity(undefined), 0);
+  assert.ok(Number.isNaN(parseQuantity('12Q')));
+});
+
+test('nodeUsage: requests of non-terminated pods vs allocatable, init containers by max, pods per phase', () => {
+  const nodes = [
+    obj({
+      metadata: { name: 'n1' },
+      status: {
+        allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    }),
+  ];
+  const pod = (name: string, phase: string, cpu: string, init?: string): KubeObject =>
+    obj({
+      metadata: { name, namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        containers: [{ name: 'a', resources: { requests: { cpu, memory: '1Gi' } } }],
+        ...(init ? { initContainers: [{ name: 'i', resources: { requests: { cpu: init } } }] } : {}),
+      },
+      status: { phase },
+    });
+  const [u] = nodeUsage(nodes, [
+    pod('a', 'Running', '500m'),
+    pod('b', 'Pending', '100m', '1'),
+    pod('c', 'Succeeded', '1'),
+  ]);
+  assert.ok(u);
+  assert.equal(u.status, 'Ready');
+  assert.equal(u.pods, 2);
+  assert.equal(u.requested.cpu, 1.5);
+  assert.equal(u.requested.memory, 2 * 2 ** 30);
+  assert.deepEqual(u.phases, { Running: 1, Pending: 1, Succeeded: 1 });
+  assert.equal(percent(u.requested.cpu, u.allocatable.cpu), '75%');
+});
+
+test('recentWarnings: only Warnings, newest first', () => {
+  const ev = (name: string, type: string, t: string): KubeObject =>
+    obj({
+      metadata: { name, namespace: 'default' },
+      type,
+      reason: 'R',
+      message: name,
+      lastTimestamp: t,
+      involvedObject: { kind: 'Pod', name: 'p' },
+    });
+  const w = recentWarnings([
+    ev('old', 'Warning', '2026-01-01T00:00:00Z'),
+    ev('normal', 'Normal', '2026-01-03T00:00:00Z'),
+    ev('new', 'Warning', '2026-01-02T00:00:00Z'),
+  ]);
+  assert.deepEqual(
+    w.map((x) => x.message),
+    ['new', 'old'],
+  );
+  assert.equal(w[0]?.object, 'pod/p');
+});
