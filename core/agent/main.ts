@@ -19,6 +19,7 @@ import { startKubelet } from './kubelet/kubelet.ts';
 import { startServiceProxy } from './proxy/proxy.ts';
 import { startNetworkPolicy } from './netpol/netpol.ts';
 import { startClusterDns } from './dns/cluster-dns.ts';
+import { startNodeEndpoint } from './server/server.ts';
 
 const log = (m: string): void => console.log(`berth-agent: ${m}`);
 
@@ -149,6 +150,12 @@ export async function main(): Promise<void> {
   });
   dns.ready.catch((e: unknown) => log(`dns: not serving: ${(e as Error).message}`));
   // --- end cluster DNS ---
+  // --- agent endpoint: logs, exec, attach, port-forward on :10250 (issue 5, core/agent/server) ---
+  const endpoint = await startNodeEndpoint(cri, process.env['BERTH_AGENT_DIR'], log).catch((e: unknown) => {
+    log(`agent endpoint: not serving: ${(e as Error).message}`);
+    return undefined;
+  });
+  // --- end agent endpoint ---
 
   const shutdown = (sig: string): void => {
     log(`${sig}: stopping`);
@@ -157,6 +164,7 @@ export async function main(): Promise<void> {
     proxy.stop();
     netpol.stop();
     void dns.stop();
+    void endpoint?.stop(); // agent endpoint (issue 5)
     // Pods keep running in containerd: the next agent start adopts them.
     void kubelet.stop().finally(() => {
       cri.close();

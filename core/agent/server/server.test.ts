@@ -1,0 +1,234 @@
+/**
+ * The agent endpoint's routing and authentication against a fake CRI (no node): mTLS identities, the
+ * Status answers, /containerLogs from a temp file, and WebSocket upgrades refused with a Status.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createCa } from '../../pki/ca.ts';
+import { issueClientCert, issueServingCert } from '../../pki/certs.ts';
+import type { CriContainer, CriContainerStatusResponse, CriPodSandbox } from '../cri/types.ts';
+import type { StreamCri } from './containers.ts';
+import { route, startAgentServer, type AgentServer } from './server.ts';
+import { get, openWebSocket, type EndpointTarget } from './test-client.ts';
+
+const labels = (name: string, uid = 'u1'): Record<string, string> => ({
+  'io.kubernetes.pod.namespace': 'ns',
+  'io.kubernetes.pod.name': 'web',
+  'io.kubernetes.pod.uid': uid,
+  'io.kubernetes.container.name': name,
+});
+
+function fakeCri(logDir: string): StreamCri & { calls: string[] } {
+  const containers: CriContainer[] = [
+    {
+      id: 'c-main',
+      podSandboxId: 'sb',
+      imageRef: '',
+      imageId: '',
+      state: 'CONTAINER_RUNNING',
+      createdAt: 2,
+      labels: labels('main'),
+      annotations: { 'io.kubernetes.container.restartCount': '1' },
+    },
+    {
+      id: 'c-main-0',
+      podSandboxId: 'sb',
+      imageRef: '',
+      imageId: '',
+      state: 'CONTAINER_EXITED',
+      createdAt: 1,
+      labels: labels('main'),
+      annotations: { 'io.kubernetes.container.restartCount': '0' },
+    },
+    {
+      id: 'c-new',
+      podSandboxId: 'sb',
+      imageRef: '',
+      imageId: '',
+      state: 'CONTAINER_CREATED',
+      createdAt: 3,
+      labels: labels('new'),
+      annotations: {},
+    },
+  ];
+  const sandboxes: CriPodSandbox[] = [
+    {
+      id: 'sb',
+      state: 'SANDBOX_READY',
+      createdAt: 1,
+      labels: labels(''),
+      annotations: {},
+      runtimeHandler: '',
+    },
+  ];
+  const match = (l: Record<string, string>, sel: Record<string, string> = {}): boolean =>
+    Object.entries(sel).every(([k, v]) => l[k] === v);
+  const calls: string[] = [];
+  return {
+    calls,
+    listContainers: (f) => Promise.resolve(containers.filter((c) => match(c.labels, f?.labelSelector))),
+    listPodSandbox: (f) =>
+      Promise.resolve(
+        sandboxes.filter((s) =>
+          match(
+            s.labels,
+            Object.fromEntries(
+              Object.entries(f?.labelSelector ?? {}).filter(([k]) => !k.includes('container')),
+            ),
+          ),
+        ),
+      ),
+    containerStatus: (id) => {
+      const c = containers.find((x) => x.id === id);
+      const attempt = c?.annotations['io.kubernetes.container.restartCount'] ?? '0';
+      return Promise.resolve({
+        status: c && { id, state: c.state, logPath: join(logDir, `main/${attempt}.log`) },
+        info: {},
+      } as CriContainerStatusResponse);
+    },
+    exec: (r) => {
+      calls.push(`exec ${r.containerId} ${r.cmd.join(' ')}`);
+      return Promise.reject(Object.assign(new Error('CRI Exec: NOT_FOUND: no such container'), { code: 5 }));
+    },
+    attach: () => Promise.reject(new Error('unused')),
+    portForward: (sb, ports) => {
+      calls.push(`portForward ${sb} ${ports.join(',')}`);
+      return Promise.reject(new Error('runtime down'));
+    },
+  };
+}
+
+describe('agent endpoint: routing and authentication', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-endpoint-'));
+  let server: AgentServer;
+  let ok: EndpointTarget;
+  let other: EndpointTarget;
+  let foreign: EndpointTarget;
+  const cri = fakeCri(dir);
+
+  before(async () => {
+    mkdirSync(join(dir, 'main'));
+    writeFileSync(join(dir, 'main/1.log'), '2026-01-02T03:04:05.5Z stdout F now\n');
+    writeFileSync(join(dir, 'main/0.log'), '2026-01-02T03:04:01Z stdout F before\n');
+    const ca = await createCa();
+    const serving = await issueServingCert(ca, { commonName: 'system:node:n1', extraSANs: { dns: ['n1'] } });
+    server = await startAgentServer({
+      cri,
+      certPem: serving.certPem,
+      keyPem: serving.keyPem,
+      caPem: ca.certPem,
+      host: '127.0.0.1',
+      port: 0,
+      log: () => undefined,
+    });
+    const apiserver = await issueClientCert(ca, {
+      user: 'kube-apiserver-kubelet-client',
+      groups: ['system:masters'],
+    });
+    const node = await issueClientCert(ca, { user: 'system:node:n2', groups: ['system:nodes'] });
+    const otherCa = await createCa();
+    const impostor = await issueClientCert(otherCa, { user: 'kube-apiserver-kubelet-client' });
+    const t = { host: '127.0.0.1', port: server.port, servername: 'n1', caPem: ca.certPem };
+    ok = { ...t, certPem: apiserver.certPem, keyPem: apiserver.keyPem };
+    other = { ...t, certPem: node.certPem, keyPem: node.keyPem };
+    foreign = { ...t, certPem: impostor.certPem, keyPem: impostor.keyPem };
+  });
+  after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('route() maps the kubelet paths', () => {
+    const r = (p: string) => route(new URL(p, 'https://x'));
+    assert.deepEqual(r('/containerLogs/ns/web/main?podUID=u'), {
+      kind: 'logs',
+      pod: { namespace: 'ns', name: 'web', uid: 'u' },
+      container: 'main',
+    });
+    assert.deepEqual(r('/exec/ns/web/main'), {
+      kind: 'exec',
+      pod: { namespace: 'ns', name: 'web' },
+      container: 'main',
+    });
+    assert.deepEqual(r('/portForward/ns/web?port=80'), {
+      kind: 'portForward',
+      pod: { namespace: 'ns', name: 'web' },
+    });
+    assert.deepEqual(r('/healthz'), { kind: 'healthz' });
+    for (const p of ['/', '/exec/ns/web', '/containerLogs/ns', '/portForward/ns/web/x', '/other/a/b/c'])
+      assert.equal(r(p), undefined, p);
+  });
+
+  test('only the API server certificate of the cluster CA is accepted', async () => {
+    assert.equal((await get(ok, '/healthz')).body, 'ok');
+    const anon = await get({ ...ok, certPem: undefined, keyPem: undefined }, '/healthz');
+    assert.equal(anon.status, 401);
+    assert.equal(JSON.parse(anon.body).reason, 'Unauthorized');
+    assert.equal((await get(foreign, '/healthz')).status, 401);
+    const forbidden = await get(other, '/containerLogs/ns/web/main');
+    assert.equal(forbidden.status, 403);
+    assert.match(JSON.parse(forbidden.body).message, /user=system:node:n2/);
+    const ws = await openWebSocket(other, '/exec/ns/web/main?command=sh&stdout=1', 'v5.channel.k8s.io').catch(
+      (e: Error) => e.message,
+    );
+    assert.match(String(ws), /^403 /);
+  });
+
+  test('containerLogs from the CRI log file; Status errors', async () => {
+    assert.deepEqual(await get(ok, '/containerLogs/ns/web/main'), {
+      status: 200,
+      body: 'now\n',
+      type: 'text/plain',
+    });
+    assert.equal((await get(ok, '/containerLogs/ns/web/main?previous=true')).body, 'before\n');
+    assert.equal(
+      (await get(ok, '/containerLogs/ns/web/main?timestamps=true')).body,
+      '2026-01-02T03:04:05.5Z now\n',
+    );
+    const waiting = await get(ok, '/containerLogs/ns/web/new');
+    assert.equal(waiting.status, 400);
+    assert.deepEqual(JSON.parse(waiting.body), {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      reason: 'BadRequest',
+      code: 400,
+      message: 'container "new" in pod "web" is waiting to start: ContainerCreating',
+    });
+    assert.equal((await get(ok, '/containerLogs/ns/web/main?podUID=other')).status, 404);
+    assert.equal((await get(ok, '/containerLogs/ns/gone/main')).status, 404);
+    assert.equal((await get(ok, '/containerLogs/ns/web/main?tailLines=x')).status, 400);
+    assert.equal((await get(ok, '/nothing/here')).status, 404);
+    assert.equal((await get(ok, '/exec/ns/web/main?command=ls')).status, 400, 'exec needs an upgrade');
+  });
+
+  test('upgrades refused with a Status before the 101', async () => {
+    const open = (path: string, protocol = 'v5.channel.k8s.io') =>
+      openWebSocket(ok, path, protocol).then(
+        () => 'opened',
+        (e: Error) => e.message,
+      );
+    assert.match(await open('/exec/ns/web/main?stdout=1'), /^400 .*at least one command/);
+    assert.match(await open('/exec/ns/web/main?command=ls'), /^400 .*at least 1 of stdin, stdout, stderr/);
+    assert.match(await open('/exec/ns/web/main?command=ls&command=-l&stdout=1'), /^400 .*no such container/);
+    assert.deepEqual(cri.calls.splice(0), ['exec c-main ls -l']);
+    assert.match(await open('/attach/ns/web/new?stdout=1'), /^400 .*waiting to start/);
+    assert.match(await open('/portForward/ns/web?port=0', 'berth.portforward.v1'), /^400 .*invalid port/);
+    assert.match(await open('/portForward/ns/web?port=80', 'berth.portforward.v1'), /^500 .*runtime down/);
+    assert.deepEqual(cri.calls.splice(0), ['portForward sb 80']);
+    assert.match(await open('/portForward/ns/nope?port=80', 'berth.portforward.v1'), /^404 /);
+    assert.match(
+      await open('/exec/ns/web/main?command=ls&stdout=1', 'v4.channel.k8s.io'),
+      /^400 .*subprotocol must be v5/,
+    );
+    assert.match(
+      await open('/portForward/ns/web?port=80'),
+      /^400 .*subprotocol must be berth.portforward.v1/,
+    );
+    assert.equal(server.openStreams(), 0);
+  });
+});
