@@ -29,6 +29,8 @@ import { DockerNodeDriver } from '../nodes/docker/driver.ts';
 import { createLocalPathProvisioner, standardStorageClass } from '../nodes/local-path.ts';
 import { provisioners } from '../nodes/provisioner.ts';
 import { startLoadBalancers, type LoadBalancerController } from './load-balancer.ts';
+import { startClusterIngress } from '../ingress/start.ts';
+import type { IngressController } from '../ingress/controller.ts';
 import { StatusError } from '../api/status.ts';
 import type { ProgressFn } from '../nodes/docker/images.ts';
 import type { AgentConfig } from '../agent/config.ts';
@@ -94,6 +96,9 @@ export interface ClusterConfig {
   createdAt: string;
   /** The node driver the cluster was made with (restarts without --driver use it again). */
   driver?: 'docker' | 'simulated';
+  /** Loopback ports of the built-in Ingress controller (defaults 8080 and 8443; 0 = any free port). */
+  ingressHTTPPort?: number;
+  ingressHTTPSPort?: number;
 }
 
 export interface StartClusterOptions {
@@ -417,11 +422,22 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     let driver: NodeDriver | undefined;
     let unregisterProvisioner: (() => void) | undefined;
     let loadBalancers: LoadBalancerController | undefined;
+    let ingress: IngressController | undefined;
     if (docker) {
       driver = docker;
       docker.setClient(controllers);
       // type=LoadBalancer Services: 127.0.0.1:<port> on the host → a Ready node's NodePort.
       loadBalancers = startLoadBalancers({ client: controllers, informers });
+      // Ingresses of class "berth": 127.0.0.1:<ingressHTTPPort|ingressHTTPSPort> → pods via node agents.
+      ingress = await startClusterIngress({
+        server: s,
+        client: controllers,
+        informers,
+        nodeClient: { caPem: pki.ca.certPem, certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem },
+        caKeyPem: pki.ca.keyPem,
+        httpPort: config.ingressHTTPPort,
+        httpsPort: config.ingressHTTPSPort,
+      });
       // StorageClass "standard" (the default): a directory on the node that runs the pod.
       const node = docker;
       unregisterProvisioner = provisioners.register(
@@ -468,6 +484,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       controllerClient: controllers,
       async stop() {
         await loadBalancers?.stop();
+        await ingress?.stop();
         await driver?.close();
         unregisterProvisioner?.();
         scheduler?.stop();

@@ -85,6 +85,10 @@ export function acceptWebSocket(
 ): Promise<WebSocket> {
   keepSocketOpen(socket);
   chosenProtocol.set(req, protocol);
+  // ws parses the offered list as RFC 6455 tokens and refuses the handshake (400 "Invalid
+  // Sec-WebSocket-Protocol header") for kubectl's `SPDY/3.1+portforward.k8s.io`, whose '/' is not a
+  // token character. The choice is made already: hand ws a valid token; the reply carries `protocol`.
+  req.headers['sec-websocket-protocol'] = 'berth-chosen';
   return new Promise((resolve, reject) => {
     // ws answers a malformed handshake itself and never calls back: the socket closing tells us.
     const onClose = (): void => reject(new Error('connection closed during the WebSocket handshake'));
