@@ -29,6 +29,8 @@ export const CONTENT_HASH_LABEL = `${LABEL_PREFIX}.content-hash`;
 export const BASE_IMAGE = 'debian:bookworm-slim';
 export const NODE_IMAGE_REPO = 'localhost/berth/node';
 export const BUSYBOX_IMAGE = 'localhost/berth/busybox:1.35';
+/** A Debian image with curl, for tests of in-cluster API clients over TLS. */
+export const CURL_IMAGE = 'localhost/berth/curl:8';
 /** The CRI sandbox image inside every node (baked into the node image). */
 export const PAUSE_IMAGE = 'localhost/berth/pause:3.9';
 
@@ -111,11 +113,17 @@ function stageContext(spec: ImageSpec): { dir: string; files: string[]; cleanup(
   };
 }
 
-export function busyboxImageSpec(imagesDir = defaultImagesDir()): ImageSpec {
-  const context = join(imagesDir, 'busybox');
+/** A test image built from vm-images/<dir>, under a stable tag (its content hash in a label). */
+function testImageSpec(imagesDir: string, dir: string, tag: string): ImageSpec {
+  const context = join(imagesDir, dir);
   const files = contextFiles(context);
-  return { tag: BUSYBOX_IMAGE, context, files, hash: contentHash(context, files) };
+  return { tag, context, files, hash: contentHash(context, files) };
 }
+
+export const busyboxImageSpec = (imagesDir = defaultImagesDir()): ImageSpec =>
+  testImageSpec(imagesDir, 'busybox', BUSYBOX_IMAGE);
+export const curlImageSpec = (imagesDir = defaultImagesDir()): ImageSpec =>
+  testImageSpec(imagesDir, 'curl', CURL_IMAGE);
 
 export async function imageLabels(docker: Docker, ref: string): Promise<Record<string, string> | undefined> {
   try {
@@ -236,7 +244,7 @@ export async function ensureNodeImages(
   const progress = opts.progress ?? (() => {});
   const node = await nodeImageSpec(dir);
   const busybox = busyboxImageSpec(dir);
-  const need = [node, ...(opts.busybox === false ? [] : [busybox])];
+  const need = [node, ...(opts.busybox === false ? [] : [busybox, curlImageSpec(dir)])];
   let baseImage: EnsuredImages['baseImage'] = 'present';
   const missing: ImageSpec[] = [];
   for (const s of need) {
