@@ -123,7 +123,9 @@ export function relaySpdyPortForward(session: SpdySession, dial: DialPort): void
     }
     const conn = forwardConnection(dial, port, {
       data: (b) => data.writableEnded || data.write(b),
-      end: () => !data.writableEnded && data.end(),
+      // The pod side ending ends the whole forward (containerd closes the pod connection then), as
+      // the kubelet does: FIN both streams. kubectl waits for the error stream before it closes.
+      end: finish,
       error: (text) => !error.writableEnded && error.write(text),
       done: () => {
         conns.delete(conn);
@@ -142,7 +144,12 @@ export function relaySpdyPortForward(session: SpdySession, dial: DialPort): void
 
 /** client-node's WebSocket port-forward: `?ports=P[,Q]` with channels 2i (data) and 2i+1 (error). */
 export function relayWebSocketPortForward(user: WebSocket, ports: number[], dial: DialPort): void {
-  let open = ports.length;
+  const over = new Set<number>();
+  // The channel framing cannot half-close: the WebSocket ends once every port's pod side has ended.
+  const portOver = (i: number): void => {
+    over.add(i);
+    if (over.size === ports.length && user.readyState === WebSocket.OPEN) user.close(1000);
+  };
   const conns = ports.map((port, i) => {
     const dataCh = 2 * i;
     const errCh = dataCh + 1;
@@ -153,11 +160,9 @@ export function relayWebSocketPortForward(user: WebSocket, ports: number[], dial
         if (user.readyState === WebSocket.OPEN) user.send(channelMessage(dataCh, b));
         return user.bufferedAmount < 4 * 1024 * 1024;
       },
-      end: () => undefined, // the channel framing cannot half-close
+      end: () => portOver(i),
       error: (text) => user.readyState === WebSocket.OPEN && user.send(channelMessage(errCh, text)),
-      done: () => {
-        if (--open === 0 && user.readyState === WebSocket.OPEN) user.close(1000);
-      },
+      done: () => portOver(i),
       onDrain: (cb) => {
         const t = setInterval(() => {
           if (user.readyState !== WebSocket.OPEN || user.bufferedAmount < 1024 * 1024) {
