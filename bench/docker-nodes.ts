@@ -107,7 +107,7 @@ export async function deleteBenchPods(client: HttpsClient, ns: string): Promise<
 
 /** RSS (MiB) of the processes in a node container whose command line starts with `prefix`. */
 export function nodeProcessRss(container: string, prefix: string): number {
-  const script = `for p in /proc/[0-9]*; do c=$(tr '\\0' ' ' <$p/cmdline 2>/dev/null); case "$c" in ${prefix}*) awk '/VmRSS/ {print $2}' $p/status;; esac; done`;
+  const script = `for p in /proc/[0-9]*; do c=$(tr '\\0' ' ' <$p/cmdline 2>/dev/null); case "$c" in "${prefix}"*) awk '/VmRSS/ {print $2}' $p/status;; esac; done`;
   const r = spawnSync('docker', ['exec', container, 'sh', '-c', script], { encoding: 'utf8' });
   return (
     r.stdout
