@@ -93,7 +93,11 @@ for (let i = 0; i < PODS; i += 500) {
         spec: {
           nodeName: `${cluster.config.name}-worker-${(j % NODES) + 1}`,
           containers: [
-            { name: 'c', image: 'busybox', resources: { requests: { cpu: '10m', memory: '8Mi' } } },
+            {
+              name: 'c',
+              image: 'registry.berth.test/busybox:1',
+              resources: { requests: { cpu: '10m', memory: '8Mi' } },
+            },
           ],
         },
       });

@@ -106,8 +106,8 @@ test('unit: FindPort resolves named ports by protocol; repack groups ports by ad
   assert.equal(findPort(p, { port: 80, targetPort: 'http', protocol: 'UDP' }), undefined);
   assert.equal(findPort(p, { port: 80, targetPort: 'nope' }), undefined);
   assert.equal(findPort(p, { port: 80 }), 80);
-  const a = { ip: '10.0.0.2' };
-  const b = { ip: '10.0.0.1' };
+  const a = { ip: '10.244.0.2' };
+  const b = { ip: '10.244.0.1' };
   const packed = repackSubsets([
     { addresses: [a], ports: [{ name: 'x', port: 1, protocol: 'TCP' }] },
     { addresses: [a], ports: [{ name: 'y', port: 2, protocol: 'TCP' }] },
@@ -126,7 +126,7 @@ test('unit: FindPort resolves named ports by protocol; repack groups ports by ad
   // Terminal pods and pods without an IP are left out.
   const svc = service('s', { a: 'b' });
   const noIP = pod('n', {}, 1);
-  const done = { ...pod('d', {}, 1), status: { phase: 'Succeeded', podIP: '10.0.0.9' } };
+  const done = { ...pod('d', {}, 1), status: { phase: 'Succeeded', podIP: '10.244.0.9' } };
   assert.deepEqual(computeSubsets(svc, [noIP, done]), []);
 });
 

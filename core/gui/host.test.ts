@@ -176,7 +176,7 @@ test('kubeconfig merge: adds berth-<name> entries, replaces old ones, keeps the 
   const existing = [
     'apiVersion: v1',
     'kind: Config',
-    'clusters: [{name: other, cluster: {server: "https://10.0.0.1"}}, {name: berth-dev, cluster: {server: old}}]',
+    'clusters: [{name: other, cluster: {server: "https://other.berth.test:6443"}}, {name: berth-dev, cluster: {server: old}}]',
     'users: [{name: other, user: {token: t}}]',
     'contexts: [{name: other, context: {cluster: other, user: other}}]',
     'current-context: other',
@@ -190,7 +190,7 @@ test('kubeconfig merge: adds berth-<name> entries, replaces old ones, keeps the 
   assert.deepEqual(
     merged.clusters.map((c) => [c.name, c.cluster.server]),
     [
-      ['other', 'https://10.0.0.1'],
+      ['other', 'https://other.berth.test:6443'],
       ['berth-dev', 'https://127.0.0.1:7000'],
     ],
   );

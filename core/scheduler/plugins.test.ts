@@ -152,10 +152,10 @@ test('NodePorts: hostPort conflicts by port, protocol and IP', () => {
   assert.equal(nodePorts(hp('a', 8080, 'UDP'), info(n, [hp('b', 8080)])).fits, true);
   assert.equal(nodePorts(hp('a', 8081), info(n, [hp('b', 8080)])).fits, true);
   assert.equal(
-    nodePorts(hp('a', 8080, 'TCP', '10.0.0.1'), info(n, [hp('b', 8080, 'TCP', '10.0.0.2')])).fits,
+    nodePorts(hp('a', 8080, 'TCP', '172.29.0.11'), info(n, [hp('b', 8080, 'TCP', '172.29.0.12')])).fits,
     true,
   );
-  assert.equal(nodePorts(hp('a', 8080, 'TCP', '10.0.0.1'), info(n, [hp('b', 8080)])).fits, false);
+  assert.equal(nodePorts(hp('a', 8080, 'TCP', '172.29.0.11'), info(n, [hp('b', 8080)])).fits, false);
 });
 
 test('FailedScheduling message: sorted histogram and preemption part', () => {

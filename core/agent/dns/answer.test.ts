@@ -121,7 +121,7 @@ test('PTR: cluster IPs → service, endpoints → their names, other pods → po
   const unknown = ask(reverseName('10.96.9.9')!, 'PTR');
   assert.equal(unknown.rcode, 'NXDOMAIN');
   assert.equal(unknown.authorities[0]?.name, 'in-addr.arpa');
-  assert.equal(zone.resolve({ name: reverseName('192.168.1.1')!, type: 'PTR' }).kind, 'forward');
+  assert.equal(zone.resolve({ name: reverseName('192.0.2.1')!, type: 'PTR' }).kind, 'forward');
   assert.equal(zone.resolve({ name: '10.in-addr.arpa', type: 'PTR' }).kind, 'forward');
 });
 

@@ -18,7 +18,7 @@ const pod = (spec: Record<string, unknown>, meta: Record<string, unknown> = {}):
 const node: NodeDNS = {
   clusterDomain: 'cluster.local',
   clusterDNS: ['10.96.0.10'],
-  host: parseResolvConf('# docker\nnameserver 192.168.1.1\nsearch corp.example\noptions edns0\n'),
+  host: parseResolvConf('# docker\nnameserver 192.0.2.1\nsearch corp.example\noptions edns0\n'),
 };
 
 describe('pod DNS (dnsPolicy)', () => {
@@ -31,13 +31,13 @@ describe('pod DNS (dnsPolicy)', () => {
   });
 
   test('host network: Default unless ClusterFirstWithHostNet', () => {
-    assert.deepEqual(podDNSConfig(pod({ hostNetwork: true }), node).servers, ['192.168.1.1']);
+    assert.deepEqual(podDNSConfig(pod({ hostNetwork: true }), node).servers, ['192.0.2.1']);
     assert.deepEqual(
       podDNSConfig(pod({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }), node).servers,
       ['10.96.0.10'],
     );
     assert.deepEqual(podDNSConfig(pod({ dnsPolicy: 'Default' }), node), {
-      servers: ['192.168.1.1'],
+      servers: ['192.0.2.1'],
       searches: ['corp.example'],
       options: ['edns0'],
     });
@@ -47,13 +47,13 @@ describe('pod DNS (dnsPolicy)', () => {
     const p = pod({
       dnsPolicy: 'None',
       dnsConfig: {
-        nameservers: ['1.2.3.4'],
+        nameservers: ['192.0.2.53'],
         searches: ['a.example'],
         options: [{ name: 'ndots', value: '2' }],
       },
     });
     assert.deepEqual(podDNSConfig(p, node), {
-      servers: ['1.2.3.4'],
+      servers: ['192.0.2.53'],
       searches: ['a.example'],
       options: ['ndots:2'],
     });

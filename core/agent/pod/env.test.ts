@@ -54,7 +54,7 @@ const pod: KObject = {
 
 const ctx = {
   nodeName: 'node-a',
-  hostIP: '172.18.0.2',
+  hostIP: '172.29.0.2',
   podIP: '10.244.1.5',
   podIPs: ['10.244.1.5', 'fd00::5'],
   serviceEnv: { KUBERNETES_SERVICE_HOST: '10.96.0.1', SHADOWED: 'svc' },
@@ -209,8 +209,8 @@ test('fieldRef: metadata, labels/annotations (whole maps and subscripts), spec a
   assert.equal(env['metadata.annotations'], 'note="a\\nb"');
   assert.equal(env['spec.nodeName'], 'node-a');
   assert.equal(env['spec.serviceAccountName'], 'robot');
-  assert.equal(env['status.hostIP'], '172.18.0.2');
-  assert.equal(env['status.hostIPs'], '172.18.0.2');
+  assert.equal(env['status.hostIP'], '172.29.0.2');
+  assert.equal(env['status.hostIPs'], '172.29.0.2');
   assert.equal(env['status.podIP'], '10.244.1.5');
   assert.equal(env['status.podIPs'], '10.244.1.5,fd00::5');
   await assert.rejects(envOf({ name: 'c', env: [f('spec.bogus')] }), /unsupported fieldPath: spec.bogus/);

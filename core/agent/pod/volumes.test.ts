@@ -42,7 +42,7 @@ function host(): VolumeHost {
   return {
     rootDir: join(root, 'kubelet'),
     nodeName: 'node-a',
-    hostIP: '172.18.0.2',
+    hostIP: '172.29.0.2',
     getSecret: (ns, n) => get(`secret/${ns}/${n}`),
     getConfigMap: (ns, n) => get(`configmap/${ns}/${n}`),
     getPersistentVolumeClaim: (ns, n) => get(`pvc/${ns}/${n}`),
