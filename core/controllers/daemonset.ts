@@ -28,7 +28,8 @@ import {
 } from '../client/informer.ts';
 import { runWorkers, WorkQueue } from '../client/workqueue.ts';
 import { OwnedObjectEvents } from './owned-events.ts';
-import { matchNodeSelectorTerm, tolerated } from '../scheduler/plugins.ts';
+import { matchNodeSelectorTerm } from '../scheduler/node-selector.ts';
+import { tolerated } from '../scheduler/plugins.ts';
 import { computeHash, scaledValue } from './deployment.ts';
 import {
   claimRevisions,

@@ -7,7 +7,7 @@ import type { KObject } from '../api/object.ts';
 import { InProcessClient, type ResourceRef } from '../client/in-process.ts';
 import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
 import { MemoryProvisioner, provisioners } from '../nodes/provisioner.ts';
-import { findBestVolume } from './pv-binder.ts';
+import { findBestVolume } from '../volumes/matching.ts';
 import { waitFor } from '../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };

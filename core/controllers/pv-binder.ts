@@ -23,15 +23,23 @@
  */
 import type { KObject } from '../api/object.ts';
 import { StatusError } from '../api/status.ts';
-import { fromLabelSelectorObject, matchesLabels } from '../apiserver/label-selector.ts';
 import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
 import { keyOf, type SharedInformer, SharedInformerFactory, splitKey } from '../client/informer.ts';
 import { runWorkers, type SyncResult, WorkQueue } from '../client/workqueue.ts';
 import { formatNanos, tryParseQuantity } from '../registry/core/quantity.ts';
-import { matchNodeSelectorTerm } from '../scheduler/plugins.ts';
 import { type ProvisionerRegistry, provisioners as defaultProvisioners } from '../nodes/provisioner.ts';
 import { recordEvent } from './replicaset.ts';
-import type { Node, NodeSelectorTerm } from 'kubernetes-types/core/v1';
+import {
+  ann,
+  claimClassName,
+  findBestVolume,
+  isVolumeBoundToClaim,
+  NO_PROVISIONER,
+  phaseOf,
+  pvcSpec,
+  pvSpec,
+  volumeMismatch,
+} from '../volumes/matching.ts';
 
 const PVS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumes' };
 const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
@@ -45,132 +53,10 @@ export const ANN_PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
 export const ANN_STORAGE_PROVISIONER = 'volume.kubernetes.io/storage-provisioner';
 export const ANN_BETA_STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-provisioner';
 export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
-const ANN_BETA_CLASS = 'volume.beta.kubernetes.io/storage-class';
-const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 const COMPONENT = 'persistentvolume-controller';
 
 /** How long to wait before looking again for an external provisioner's volume. */
 const EXTERNAL_RECHECK_MS = 5000;
-
-interface ClaimRef {
-  kind?: string;
-  namespace?: string;
-  name?: string;
-  uid?: string;
-  apiVersion?: string;
-  resourceVersion?: string;
-}
-interface PVSpec {
-  capacity?: Record<string, string>;
-  accessModes?: string[];
-  volumeMode?: string;
-  storageClassName?: string;
-  claimRef?: ClaimRef;
-  persistentVolumeReclaimPolicy?: string;
-  nodeAffinity?: { required?: { nodeSelectorTerms?: NodeSelectorTerm[] } };
-}
-interface PVCSpec {
-  accessModes?: string[];
-  volumeMode?: string;
-  storageClassName?: string;
-  volumeName?: string;
-  selector?: unknown;
-  resources?: { requests?: Record<string, string> };
-}
-
-const pvSpec = (pv: KObject): PVSpec => (pv['spec'] ?? {}) as PVSpec;
-const pvcSpec = (c: KObject): PVCSpec => (c['spec'] ?? {}) as PVCSpec;
-const phaseOf = (o: KObject): string => ((o['status'] ?? {}) as { phase?: string }).phase ?? '';
-const ann = (o: KObject, k: string): string | undefined => o.metadata.annotations?.[k];
-
-const storageNanos = (v: string | undefined): bigint =>
-  v === undefined ? 0n : (tryParseQuantity(v)?.nanos ?? 0n);
-
-export function claimClassName(c: KObject): string {
-  const beta = ann(c, ANN_BETA_CLASS);
-  return beta !== undefined ? beta : (pvcSpec(c).storageClassName ?? '');
-}
-export function volumeClassName(pv: KObject): string {
-  const beta = ann(pv, ANN_BETA_CLASS);
-  return beta !== undefined ? beta : (pvSpec(pv).storageClassName ?? '');
-}
-
-/** IsVolumeBoundToClaim: claimRef names the claim (and its UID, when set). */
-export function isVolumeBoundToClaim(pv: KObject, claim: KObject): boolean {
-  const ref = pvSpec(pv).claimRef;
-  if (!ref) return false;
-  if (ref.name !== claim.metadata.name || ref.namespace !== claim.metadata.namespace) return false;
-  return !ref.uid || ref.uid === claim.metadata.uid;
-}
-
-const volumeMode = (m: string | undefined): string => m || 'Filesystem';
-
-function nodeAffinityMatches(pv: KObject, node: KObject | undefined): boolean {
-  const terms = pvSpec(pv).nodeAffinity?.required?.nodeSelectorTerms;
-  if (!terms) return true;
-  if (!node) return false;
-  return terms.some((t) => matchNodeSelectorTerm(t, node as unknown as Node));
-}
-
-/**
- * findMatchingVolume: the pre-bound volume, else the smallest Available one that satisfies the claim.
- * Volumes are tried by access-mode sets that are supersets of the claim's, smallest set first.
- * With delayBinding and no node, only pre-bound volumes are returned.
- */
-export function findBestVolume(
-  claim: KObject,
-  volumes: KObject[],
-  opts: { delayBinding?: boolean; node?: KObject } = {},
-): KObject | undefined {
-  const spec = pvcSpec(claim);
-  const want = new Set(spec.accessModes ?? []);
-  const requested = storageNanos(spec.resources?.requests?.['storage']);
-  const cls = claimClassName(claim);
-  const selector = spec.selector ? fromLabelSelectorObject(spec.selector) : undefined;
-  const byModes = new Map<string, KObject[]>();
-  for (const pv of volumes) {
-    const modes = [...new Set(pvSpec(pv).accessModes ?? [])].sort();
-    if (![...want].every((m) => modes.includes(m))) continue;
-    const k = modes.join(',');
-    byModes.set(k, [...(byModes.get(k) ?? []), pv]);
-  }
-  const sets = [...byModes.keys()].sort(
-    (a, b) => a.split(',').length - b.split(',').length || (a < b ? -1 : 1),
-  );
-  for (const k of sets) {
-    let best: KObject | undefined;
-    for (const pv of byModes.get(k)!) {
-      const ps = pvSpec(pv);
-      if (volumeMode(ps.volumeMode) !== volumeMode(spec.volumeMode)) continue;
-      if (pv.metadata.deletionTimestamp) continue;
-      const affinityOk = opts.node ? nodeAffinityMatches(pv, opts.node) : true;
-      if (isVolumeBoundToClaim(pv, claim)) return affinityOk ? pv : undefined;
-      if (!opts.node && opts.delayBinding) continue;
-      if (phaseOf(pv) !== 'Available' || ps.claimRef) continue;
-      if (selector && !matchesLabels(selector, pv.metadata.labels)) continue;
-      if (volumeClassName(pv) !== cls) continue;
-      if (!affinityOk) continue;
-      const size = storageNanos(ps.capacity?.['storage']);
-      if (size < requested) continue;
-      if (!best || storageNanos(pvSpec(best).capacity?.['storage']) > size) best = pv;
-    }
-    if (best) return best;
-  }
-  return undefined;
-}
-
-/** checkVolumeSatisfyClaim: why a requested volume cannot serve the claim (undefined when it can). */
-export function volumeMismatch(pv: KObject, claim: KObject): string | undefined {
-  const ps = pvSpec(pv);
-  const cs = pvcSpec(claim);
-  const requested = cs.resources?.requests?.['storage'];
-  if (storageNanos(ps.capacity?.['storage']) < storageNanos(requested)) return 'requested PV is too small';
-  if (volumeClassName(pv) !== claimClassName(claim)) return 'storageClassName does not match';
-  if (volumeMode(ps.volumeMode) !== volumeMode(cs.volumeMode)) return 'incompatible volumeMode';
-  const modes = ps.accessModes ?? [];
-  if (!(cs.accessModes ?? []).every((m) => modes.includes(m))) return 'incompatible accessMode';
-  return undefined;
-}
 
 const isStatus = (e: unknown, code: number): boolean => e instanceof StatusError && e.code === code;
 

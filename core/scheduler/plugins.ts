@@ -5,15 +5,10 @@
  * Filters run in kube-scheduler's default order; the first one that fails decides a node's reasons
  * (what the FailedScheduling message counts), but every filter is evaluated and kept for explain().
  */
-import type {
-  Node,
-  Pod,
-  Taint,
-  Toleration,
-  NodeSelectorRequirement,
-  NodeSelectorTerm,
-} from 'kubernetes-types/core/v1';
+import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1';
 import { tryParseQuantity } from '../registry/core/quantity.ts';
+import { matchNodeSelectorTerm } from './node-selector.ts';
+import { volumeBinding, type VolumeObjects, type VolumeState, volumeState } from './volume-binding.ts';
 
 /** Resource amounts: cpu in millicores, every other resource in its base unit. */
 export type Resources = Record<string, number>;
@@ -129,6 +124,8 @@ export interface PodState {
   controllerUid: string | undefined;
   /** The resources NodeResourcesFit compares: cpu, memory, then the others requested, sorted. */
   fitResources: string[];
+  /** VolumeBinding's PreFilter result: the pod's claims (undefined without claims or storage caches). */
+  volumes?: VolumeState;
 }
 
 function fitResources(req: Resources): string[] {
@@ -136,9 +133,11 @@ function fitResources(req: Resources): string[] {
   return ['cpu', 'memory', ...others.sort()];
 }
 
-export function podState(pod: Pod): PodState {
+export function podState(pod: Pod, storage?: VolumeObjects): PodState {
   const requests = podRequests(pod);
+  const volumes = storage ? volumeState(pod, storage) : undefined;
   return {
+    ...(volumes ? { volumes } : {}),
     fitResources: fitResources(requests),
     requests,
     nonZeroRequests: podRequests(pod, true),
@@ -232,44 +231,6 @@ export function taintToleration(pod: Pod, info: NodeInfo): FilterResult {
   return ok('TaintToleration');
 }
 
-function matchRequirement(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1) return false;
-      if (!/^-?\d+$/.test(value) || !/^-?\d+$/.test(values[0]!)) return false;
-      const a = BigInt(value);
-      const b = BigInt(values[0]!);
-      return r.operator === 'Gt' ? a > b : a < b;
-    }
-    default:
-      return false;
-  }
-}
-
-/** One NodeSelectorTerm: every expression and field requirement holds; an empty term matches nothing. */
-export function matchNodeSelectorTerm(term: NodeSelectorTerm, node: Node): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (!exprs.length && !fields.length) return false;
-  const labels = node.metadata?.labels ?? {};
-  for (const r of exprs) if (!matchRequirement(r, labels[r.key])) return false;
-  for (const r of fields) {
-    if (r.key !== 'metadata.name') return false;
-    if (!matchRequirement(r, node.metadata?.name)) return false;
-  }
-  return true;
-}
-
 function nodeAffinityFailure(): FilterResult {
   return { plugin: 'NodeAffinity', fits: false, reasons: [REASON_NODE_AFFINITY], unresolvable: true };
 }
@@ -360,6 +321,7 @@ export const FILTERS: readonly Filter[] = [
   nodeAffinity,
   nodePorts,
   nodeResourcesFit,
+  volumeBinding,
 ];
 
 export interface NodeVerdict {
@@ -370,6 +332,18 @@ export interface NodeVerdict {
   reasons: string[];
   unresolvable: boolean;
   filters: FilterResult[];
+}
+
+/** The verdict of a node when the PreFilter step rejected the pod (every node, one reason). */
+export function rejectedVerdict(info: NodeInfo, plugin: string, reason: string): NodeVerdict {
+  return {
+    node: info.node.metadata?.name ?? '',
+    fits: false,
+    failedPlugin: plugin,
+    reasons: [reason],
+    unresolvable: true,
+    filters: [{ plugin, fits: false, reasons: [reason], unresolvable: true }],
+  };
 }
 
 /** Runs every filter on one node. */
@@ -415,10 +389,12 @@ export function feasible(pod: Pod, info: NodeInfo, st: PodState): boolean {
   return true;
 }
 
-export function failedSchedulingMessage(pod: Pod, verdicts: NodeVerdict[]): string {
+export function failedSchedulingMessage(pod: Pod, verdicts: NodeVerdict[], preFilter?: string): string {
   const n = verdicts.length;
   if (n === 0) return 'no nodes available to schedule pods';
-  const main = `0/${n} nodes are available: ${histogram(verdicts.flatMap((v) => v.reasons))}.`;
+  // A PreFilter rejection is said once, not counted per node (framework.FitError).
+  const reasons = preFilter ?? histogram(verdicts.flatMap((v) => v.reasons));
+  const main = `0/${n} nodes are available: ${reasons}.`;
   if (pod.spec?.preemptionPolicy === 'Never')
     return `${main} preemption: not eligible due to preemptionPolicy=Never.`;
   const pre = histogram(

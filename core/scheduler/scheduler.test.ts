@@ -272,3 +272,46 @@ test('container exits: Succeeded, Failed, restarts per restartPolicy', async () 
   assert.equal(retry.status?.phase, 'Running');
   assert.equal(retry.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 1);
 });
+
+test('VolumeBinding: a missing claim keeps the pod Pending; its bound local volume picks the node', async () => {
+  const PVS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumes' };
+  const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
+  await createPod('vol', { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] });
+  assert.equal(
+    await until('unschedulable', () => unschedulableMessage('vol')),
+    '0/3 nodes are available: persistentvolumeclaim "data" not found. ' +
+      'preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+  );
+  assert.equal(scheduler.explain(NS, 'vol')?.nodes[0]?.failedPlugin, 'VolumeBinding');
+  // A static volume that lives on sim-1 only (a local volume), and a claim the controller binds to it.
+  client.create(PVS, '', {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: 'local-sim-1' },
+    spec: {
+      storageClassName: 'manual',
+      accessModes: ['ReadWriteOnce'],
+      capacity: { storage: '1Gi' },
+      hostPath: { path: '/var/lib/berth-test/local-sim-1' },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['sim-1'] }] },
+          ],
+        },
+      },
+    },
+  } as KObject);
+  client.create(PVCS, NS, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'data', namespace: NS },
+    spec: {
+      storageClassName: 'manual',
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+    },
+  } as KObject);
+  const p = await until('vol Running', () => running('vol'), 15_000);
+  assert.equal(p.spec?.nodeName, 'sim-1');
+});

@@ -22,8 +22,10 @@ import {
   type NodeScore,
   type NodeVerdict,
   podState,
+  rejectedVerdict,
   scoreNodes,
 } from './plugins.ts';
+import { StorageCache } from './storage-cache.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -121,6 +123,8 @@ export class Scheduler {
   private flushTimer?: NodeJS.Timeout;
   private stopped = false;
   private readonly opts: Required<SchedulerOptions>;
+  /** Claims, volumes and classes for VolumeBinding; a change retries the unschedulable pods. */
+  private readonly storage = new StorageCache(() => this.moveAllToActive());
 
   constructor(
     private readonly client: InProcessClient,
@@ -142,6 +146,7 @@ export class Scheduler {
         this.onNode(t, o as unknown as Node),
       ),
       this.client.watch(podsRef, '', { resourceVersion: '0' }, (t, o) => this.onPod(t, o as unknown as Pod)),
+      ...this.storage.watch(this.client),
     );
     this.flushTimer = setInterval(() => this.moveAllToActive(), this.opts.unschedulableFlushMs);
     this.flushTimer.unref?.();
@@ -323,9 +328,11 @@ export class Scheduler {
       this.queue.delete(key);
       return;
     }
-    const st = podState(pod);
+    const st = podState(pod, this.storage);
     const all = this.cache.all();
-    const { feasible, tried } = this.findFeasible(pod, st);
+    const { feasible, tried } = st.volumes?.rejection
+      ? { feasible: [], tried: 0 }
+      : this.findFeasible(pod, st);
     const ns = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     const explanation: Explanation = {
@@ -340,10 +347,13 @@ export class Scheduler {
       scores: [],
     };
     this.explanations.set(key, explanation);
+    const rejection = st.volumes?.rejection;
     if (!feasible.length) {
       // Every node was tried and none fits: the verdict of each, for the message and explain().
-      const verdicts = all.map((i) => filterNode(pod, i, st));
-      const message = failedSchedulingMessage(pod, verdicts);
+      const verdicts = rejection
+        ? all.map((i) => rejectedVerdict(i, 'VolumeBinding', rejection))
+        : all.map((i) => filterNode(pod, i, st));
+      const message = failedSchedulingMessage(pod, verdicts, rejection);
       explanation.nodes = verdicts;
       explanation.message = message;
       this.backoff(entry);
