@@ -1,11 +1,8 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KObject } from '../api/object.ts';
 import { InProcessClient, type ResourceRef } from '../client/in-process.ts';
-import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
+import { clusterFixture } from '../testing/cluster-fixture.ts';
 import { waitFor } from '../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
@@ -13,31 +10,14 @@ const RQ: ResourceRef = { group: '', version: 'v1', resource: 'resourcequotas' }
 const CM: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
 const SVC: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 const PVC: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
-const NSR: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
-const SA: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts' };
 
-let dir: string;
-let cluster: RunningCluster;
 let client: InProcessClient;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-rq-'));
-  cluster = await startCluster({ dataDir: dir, apiPort: 0, disableScheduler: true });
-  client = new InProcessClient(cluster.server, {
-    username: 'system:kube-controller-manager',
-    groups: ['system:authenticated'],
-  });
-});
-
-after(async () => {
-  await cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function namespace(name: string): Promise<void> {
-  client.create(NSR, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  await waitFor('default service account', () => client.get(SA, name, 'default'));
-}
+const fx = clusterFixture(
+  'berth-rq-',
+  { disableScheduler: true },
+  { ready: (f) => void (client = f.client) },
+);
+const namespace = (name: string): Promise<void> => fx.namespace(name);
 
 function pod(
   ns: string,

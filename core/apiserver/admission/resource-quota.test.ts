@@ -1,43 +1,23 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KObject } from '../../api/object.ts';
 import { StatusError } from '../../api/status.ts';
 import { InProcessClient, type ResourceRef } from '../../client/in-process.ts';
-import { startCluster, type RunningCluster } from '../../cluster/cluster.ts';
+import { clusterFixture } from '../../testing/cluster-fixture.ts';
 import { podConstraints, podUsage, prettyPrint, serviceUsage } from './resource-quota.ts';
 import { waitFor } from '../../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const RQ: ResourceRef = { group: '', version: 'v1', resource: 'resourcequotas' };
 const CM: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
-const NSR: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
-const SA: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts' };
 
-let dir: string;
-let cluster: RunningCluster;
 let client: InProcessClient;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-rqa-'));
-  cluster = await startCluster({ dataDir: dir, apiPort: 0, disableScheduler: true });
-  client = new InProcessClient(cluster.server, {
-    username: 'system:kube-controller-manager',
-    groups: ['system:authenticated'],
-  });
-});
-
-after(async () => {
-  await cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function namespace(name: string): Promise<void> {
-  client.create(NSR, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  await waitFor('default service account', () => client.get(SA, name, 'default'));
-}
+const fx = clusterFixture(
+  'berth-rqa-',
+  { disableScheduler: true },
+  { ready: (f) => void (client = f.client) },
+);
+const namespace = (name: string): Promise<void> => fx.namespace(name);
 
 function pod(ns: string, name: string, resources: Record<string, unknown>): KObject {
   return {
