@@ -1,41 +1,26 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KObject } from '../api/object.ts';
 import { InProcessClient, type ResourceRef } from '../client/in-process.ts';
-import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
+import { clusterFixture } from '../testing/cluster-fixture.ts';
 import { computeSubsets, findPort, repackSubsets, rfc3339Nano, type EndpointSubset } from './endpoints.ts';
 import { waitFor } from '../testing/wait.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const SVC: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 const EP: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
-const SA: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts' };
 const NS = 'default';
 
-let dir: string;
-let cluster: RunningCluster;
 let client: InProcessClient;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-ep-'));
-  cluster = await startCluster({
-    dataDir: dir,
-    apiPort: 0,
+clusterFixture(
+  'berth-ep-',
+  {
     driver: 'simulated',
     nodes: 2,
     simulated: { leaseIntervalMs: 1000, statusIntervalMs: 1000, maxGraceSeconds: 3 },
-  });
-  client = cluster.controllerClient;
-  await waitFor('default service account', () => client.get(SA, NS, 'default'));
-});
-
-after(async () => {
-  await cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+  },
+  { ready: (f) => void (client = f.cluster.controllerClient), serviceAccountIn: NS },
+);
 
 function pod(name: string, labels: Record<string, string>, httpPort: number, extra = {}): KObject {
   return {

@@ -1,11 +1,8 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KObject } from '../api/object.ts';
 import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
-import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
+import { clusterFixture } from '../testing/cluster-fixture.ts';
 import type { SliceEndpoint, SlicePort } from './endpointslices.ts';
 import { waitFor } from '../testing/wait.ts';
 
@@ -13,30 +10,18 @@ const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const SVC: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 const SLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
-const SA: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts' };
 const NS = 'default';
 
-let dir: string;
-let cluster: RunningCluster;
 let client: InProcessClient;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-eps-'));
-  cluster = await startCluster({
-    dataDir: dir,
-    apiPort: 0,
+clusterFixture(
+  'berth-eps-',
+  {
     driver: 'simulated',
     nodes: 2,
     simulated: { leaseIntervalMs: 1000, statusIntervalMs: 1000, maxGraceSeconds: 3 },
-  });
-  client = cluster.controllerClient;
-  await waitFor('default service account', () => client.get(SA, NS, 'default'));
-});
-
-after(async () => {
-  await cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+  },
+  { ready: (f) => void (client = f.cluster.controllerClient), serviceAccountIn: NS },
+);
 
 function pod(name: string, labels: Record<string, string>, httpPort: number): KObject {
   return {

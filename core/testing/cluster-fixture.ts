@@ -19,6 +19,10 @@ import { waitFor } from './wait.ts';
 const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 const SERVICE_ACCOUNTS: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts' };
 
+async function defaultServiceAccount(client: InProcessClient, namespace: string): Promise<void> {
+  await waitFor('default service account', () => client.get(SERVICE_ACCOUNTS, namespace, 'default'));
+}
+
 export interface TestUser {
   username: string;
   groups: string[];
@@ -41,6 +45,8 @@ export interface ClusterFixture {
 export interface FixtureOptions {
   /** Who the client acts as (default: the controller manager). */
   user?: TestUser;
+  /** Waits in before() until this namespace's default ServiceAccount exists (pods need it). */
+  serviceAccountIn?: string;
   /** Runs inside the same before() hook once the cluster is up (e.g. to keep its client in a variable). */
   ready?: (fixture: ClusterFixture) => void | Promise<void>;
 }
@@ -48,7 +54,7 @@ export interface FixtureOptions {
 export function clusterFixture(
   prefix: string,
   options: Omit<StartClusterOptions, 'dataDir' | 'apiPort'> = {},
-  { user = CONTROLLER_MANAGER, ready }: FixtureOptions = {},
+  { user = CONTROLLER_MANAGER, serviceAccountIn, ready }: FixtureOptions = {},
 ): ClusterFixture {
   let state: { cluster: RunningCluster; client: InProcessClient; dir: string } | undefined;
   const get = (): NonNullable<typeof state> => {
@@ -59,6 +65,7 @@ export function clusterFixture(
     const dir = mkdtempSync(join(tmpdir(), prefix));
     const cluster = await startCluster({ ...options, dataDir: dir, apiPort: 0 });
     state = { dir, cluster, client: new InProcessClient(cluster.server, user) };
+    if (serviceAccountIn) await defaultServiceAccount(state.client, serviceAccountIn);
     await ready?.(fixture);
   });
   after(async () => {
@@ -78,7 +85,7 @@ export function clusterFixture(
     async namespace(name: string): Promise<void> {
       const { client } = get();
       client.create(NAMESPACES, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-      await waitFor('default service account', () => client.get(SERVICE_ACCOUNTS, name, 'default'));
+      await defaultServiceAccount(client, name);
     },
   };
   return fixture;
