@@ -456,6 +456,43 @@ describe('streams on docker nodes', { skip: noDocker }, () => {
           }
         });
 
+      it('port-forward to a port nothing listens on: the request fails and kubectl says why', async () => {
+        const { child, output } = k.spawn([...n, 'port-forward', 'pod/web', ':8081']);
+        try {
+          const local = await eventually(
+            'port-forward ready',
+            () => {
+              if (child.exitCode !== null) throw new Error(`port-forward exited:\n${output()}`);
+              const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8081/.exec(output());
+              return m ? Number(m[1]) : undefined;
+            },
+            30_000,
+          );
+          await assert.rejects(fetchLocal(local), 'no HTTP answer from a refused port');
+          // kubectl prints the error stream's message: containerd's "connection refused" inside the pod.
+          const said = await eventually(
+            'the error on stderr',
+            () =>
+              /an error occurred forwarding \d+ -> 8081: .*connection refused/.test(output())
+                ? output()
+                : undefined,
+            15_000,
+          );
+          console.log(
+            `# ${version} refused port: ${said
+              .split('\n')
+              .find((l) => l.includes('8081:'))
+              ?.slice(0, 160)}`,
+          );
+        } finally {
+          if (child.exitCode === null && child.signalCode === null) {
+            const gone = new Promise((r) => child.once('exit', r));
+            child.kill('SIGTERM');
+            await gone;
+          }
+        }
+      });
+
       it('cp a 1 MiB random file into a pod and back, byte-identical', async () => {
         const src = join(tmp, `in-${ns}.bin`);
         const back = join(tmp, `out-${ns}.bin`);
