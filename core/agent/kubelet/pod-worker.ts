@@ -15,7 +15,7 @@ import type { CriContainer, CriContainerStatus, CriPodSandboxConfig } from '../c
 import { ContainerConfigError, enableServiceLinks, resolveEnv, serviceEnv } from '../pod/env.ts';
 import { probeTerminationGracePeriod } from '../pod/probes.ts';
 import { qosClass } from '../pod/resources.ts';
-import { verifyRunAsNonRoot } from '../pod/security.ts';
+import { sysctlAdmission, verifyRunAsNonRoot } from '../pod/security.ts';
 import { podNamespace, podSpec } from '../pod/types.ts';
 import {
   podDir,
@@ -241,6 +241,14 @@ export class PodWorker {
     if (this.removed) return this.killForRemoval();
     if (this.pod.metadata.deletionTimestamp) return this.terminate();
     if (this.terminalPhase) return this.syncTerminal();
+    const rejected = sysctlAdmission(this.pod);
+    if (rejected) {
+      // The kubelet's admission (rejectPod): the pod fails before anything of it runs.
+      this.failure = { reason: rejected.reason, message: `Pod was rejected: ${rejected.message}` };
+      this.event('Warning', rejected.reason, rejected.message);
+      this.terminalPhase = 'Failed';
+      return this.syncTerminal();
+    }
     this.startTime ??= new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     if (this.deadlineExceeded()) {
       this.failure = {
@@ -860,12 +868,16 @@ export class PodWorker {
   /** Computes and writes the status; returns the phase. */
   private async publish(instancesIn: Map<string, Instance[]> | []): Promise<Phase> {
     const instances = Array.isArray(instancesIn) ? new Map<string, Instance[]>() : instancesIn;
+    // A pod refused by admission reports no container statuses (the kubelet's rejectPod).
+    const rejected = sysctlAdmission(this.pod) !== undefined;
     const view = {
       sandboxReady: !!this.sandboxId && !this.terminalCleaned,
       podIPs: this.podIPs,
       hostIP: this.s.ctx.hostIP,
-      init: (this.spec.initContainers ?? []).map((c) => this.containerView('init', c, instances)),
-      containers: this.spec.containers.map((c) => this.containerView('app', c, instances)),
+      init: rejected
+        ? []
+        : (this.spec.initContainers ?? []).map((c) => this.containerView('init', c, instances)),
+      containers: rejected ? [] : this.spec.containers.map((c) => this.containerView('app', c, instances)),
       qosClass: qosClass(this.pod),
       startTime: this.startTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
       ...(this.failure ? { failure: this.failure } : {}),

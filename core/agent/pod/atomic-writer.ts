@@ -91,7 +91,9 @@ function topLevel(paths: Iterable<string>): Set<string> {
 /**
  * Writes the payload into dir atomically; returns false when the same paths with the same contents are
  * there already (the kubelet compares contents, not modes).
- * `prepare(path)` runs on every written file and directory (fsGroup ownership).
+ * `prepare(path, isDir)` runs on the whole volume (fsGroup ownership, as the kubelet's setPerms): every
+ * file and directory of the new version before it becomes visible, the ..data and top-level links, the
+ * root directory.
  */
 export function writeAtomic(
   dir: string,
@@ -118,13 +120,16 @@ export function writeAtomic(
   const tmp = join(dir, DATA_TMP);
   rmSync(tmp, { force: true });
   symlinkSync(version.slice(dir.length + 1), tmp);
+  if (prepare) prepare(tmp, false);
   renameSync(tmp, join(dir, DATA_DIR));
   // User-visible names: a symlink per top-level element; stale ones removed.
   const want = topLevel(payload.keys());
   for (const name of want) {
     const link = join(dir, name);
     if (!existsLink(link)) symlinkSync(join(DATA_DIR, name), link);
+    prepare?.(link, false);
   }
+  prepare?.(dir, true);
   for (const name of old ? topLevel(old.keys()) : []) if (!want.has(name)) unlinkSync(join(dir, name));
   if (oldTarget) rmSync(join(dir, oldTarget), { recursive: true, force: true });
   return true;

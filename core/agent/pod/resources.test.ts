@@ -41,6 +41,11 @@ test('CPU shares: 1024 per core from the request (the limit without one), minimu
   assert.equal(containerResources(pod([burstable]), burstable, { memoryCapacity: 4 * GI }).cpuShares, 102);
   const limitOnly: Container = { name: 'l', resources: { limits: { cpu: '2' } } };
   assert.equal(containerResources(pod([limitOnly]), limitOnly).cpuShares, 2048);
+  const zeroRequest: Container = {
+    name: 'z',
+    resources: { requests: { cpu: '0' }, limits: { cpu: '500m' } },
+  };
+  assert.equal(containerResources(pod([zeroRequest]), zeroRequest).cpuShares, 512);
   assert.equal(containerResources(pod([bestEffort]), bestEffort).cpuShares, 2);
 });
 

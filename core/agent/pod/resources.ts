@@ -97,7 +97,10 @@ export function containerResources(
   const cpuLimit = Number(milli(lim['cpu']) ?? 0n);
   const cpuRequest = milli(req['cpu']);
   const out: CriLinuxContainerResources = {
-    cpuShares: milliCPUToShares(cpuRequest === undefined ? cpuLimit : Number(cpuRequest)),
+    // A zero (or absent) request with a limit defaults to the limit, as the kubelet repeats it.
+    cpuShares: milliCPUToShares(
+      cpuRequest === undefined || cpuRequest === 0n ? cpuLimit : Number(cpuRequest),
+    ),
   };
   const mem = bytes(lim['memory']);
   if (mem !== 0) out.memoryLimitInBytes = mem;

@@ -9,6 +9,7 @@ import {
   normalizeSysctlName,
   sandboxSecurity,
   sandboxSysctls,
+  sysctlAdmission,
   verifyRunAsNonRoot,
 } from './security.ts';
 
@@ -163,4 +164,27 @@ test('verifyRunAsNonRoot: the kubelet messages', () => {
   const off: Container = { name: 'app', securityContext: { runAsNonRoot: false } };
   assert.equal(verifyRunAsNonRoot(p, off, 0, undefined), undefined);
   assert.equal(verifyRunAsNonRoot(pod({}), c, 0, undefined), undefined);
+});
+
+test('sysctl admission: the safe set only, and no net/ipc sysctls while sharing the node namespace', () => {
+  const sysctls = (names: string[], extra: Record<string, unknown> = {}): KObject =>
+    pod({ securityContext: { sysctls: names.map((name) => ({ name, value: '1' })) }, ...extra });
+  assert.equal(sysctlAdmission(pod({})), undefined);
+  assert.equal(
+    sysctlAdmission(sysctls(['kernel.shm_rmid_forced', 'net/ipv4/ip_unprivileged_port_start'])),
+    undefined,
+  );
+  assert.deepEqual(sysctlAdmission(sysctls(['net.ipv4.tcp_syncookies', 'kernel.msgmax'])), {
+    reason: 'SysctlForbidden',
+    message: 'forbidden sysctl: "kernel.msgmax" not allowlisted',
+  });
+  assert.deepEqual(sysctlAdmission(sysctls(['net.ipv4.ping_group_range'], { hostNetwork: true })), {
+    reason: 'SysctlForbidden',
+    message: 'forbidden sysctl: "net.ipv4.ping_group_range" not allowed with host net enabled',
+  });
+  assert.deepEqual(sysctlAdmission(sysctls(['kernel.shm_rmid_forced'], { hostIPC: true })), {
+    reason: 'SysctlForbidden',
+    message: 'forbidden sysctl: "kernel.shm_rmid_forced" not allowed with host ipc enabled',
+  });
+  assert.equal(sysctlAdmission(sysctls(['kernel.shm_rmid_forced'], { hostNetwork: true })), undefined);
 });

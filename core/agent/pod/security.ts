@@ -151,6 +151,43 @@ export function normalizeSysctlName(name: string): string {
   return name.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
 }
 
+/**
+ * The sysctls the kubelet allows without --allowed-unsafe-sysctls (its safe set, all namespaced), by
+ * the namespace that isolates them.
+ */
+export const SAFE_SYSCTLS: ReadonlyMap<string, 'ipc' | 'net'> = new Map([
+  ['kernel.shm_rmid_forced', 'ipc'],
+  ['net.ipv4.ip_local_port_range', 'net'],
+  ['net.ipv4.tcp_syncookies', 'net'],
+  ['net.ipv4.ping_group_range', 'net'],
+  ['net.ipv4.ip_unprivileged_port_start', 'net'],
+  ['net.ipv4.ip_local_reserved_ports', 'net'],
+  ['net.ipv4.tcp_keepalive_time', 'net'],
+  ['net.ipv4.tcp_fin_timeout', 'net'],
+  ['net.ipv4.tcp_keepalive_intvl', 'net'],
+  ['net.ipv4.tcp_keepalive_probes', 'net'],
+  ['net.ipv4.tcp_rmem', 'net'],
+  ['net.ipv4.tcp_wmem', 'net'],
+]);
+
+/**
+ * The kubelet's sysctl admission: a pod asking for a sysctl outside the safe set, or for a net/ipc one
+ * while sharing the node's network/IPC namespace, is rejected (reason SysctlForbidden).
+ */
+export function sysctlAdmission(pod: KObject): { reason: string; message: string } | undefined {
+  const spec = podSpec(pod);
+  for (const s of podSecurityContext(pod).sysctls ?? []) {
+    const name = normalizeSysctlName(s.name);
+    const ns = SAFE_SYSCTLS.get(name);
+    let why: string | undefined;
+    if (!ns) why = `${JSON.stringify(name)} not allowlisted`;
+    else if ((ns === 'net' && spec.hostNetwork) || (ns === 'ipc' && spec.hostIPC))
+      why = `${JSON.stringify(name)} not allowed with host ${ns} enabled`;
+    if (why) return { reason: 'SysctlForbidden', message: `forbidden sysctl: ${why}` };
+  }
+  return undefined;
+}
+
 /** The pod's sysctls for the sandbox (LinuxPodSandboxConfig.sysctls). */
 export function sandboxSysctls(pod: KObject): Record<string, string> {
   const out: Record<string, string> = {};

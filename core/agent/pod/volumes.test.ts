@@ -436,6 +436,29 @@ test('fsGroup: emptyDir and configMap files get the group, group bits and setgid
   const file = statSync(join(v.get('cfg')?.hostPath ?? '', 'app.conf'));
   assert.equal(file.gid, 4242);
   assert.equal(file.mode & 0o777, 0o440);
+  // The whole volume is the group's: its root (setgid, 0777 from the wrapped emptyDir) and its links.
+  const cfg = v.get('cfg')?.hostPath ?? '';
+  const cfgRoot = statSync(cfg);
+  assert.equal(cfgRoot.gid, 4242);
+  assert.equal(cfgRoot.mode & 0o7777, 0o2777);
+  assert.equal(lstatSync(join(cfg, '..data')).gid, 4242);
+  assert.equal(lstatSync(join(cfg, 'app.conf')).gid, 4242);
+  assert.equal(statSync(join(cfg, '..data')).gid, 4242, 'the version directory');
+});
+
+test('configMap, downwardAPI and projected volumes have a 0777 root without fsGroup (readable by any user)', async () => {
+  const v = await setup(
+    pod([
+      { name: 'cfg', configMap: { name: 'cfg', defaultMode: 0o400 } },
+      { name: 'info', downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+      { name: 'proj', projected: { sources: [{ configMap: { name: 'cfg' } }] } },
+    ]),
+  );
+  for (const name of ['cfg', 'info', 'proj']) {
+    const st = statSync(v.get(name)?.hostPath ?? '');
+    assert.equal(st.mode & 0o7777, 0o777, name);
+    assert.equal(st.gid, process.getgid?.(), name);
+  }
 });
 
 test('containerMounts: readOnly, subPath (created, symlinks resolved, no escape), subPathExpr, propagation', async () => {

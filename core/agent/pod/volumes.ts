@@ -269,15 +269,27 @@ async function setupVolume(
     if (medium === 'Memory')
       await mountTmpfs(dir, emptyDirMemorySize(pod, v.emptyDir?.sizeLimit, host.allocatable));
     else if (medium !== '') throw new Error(`emptyDir medium ${medium} is not supported by this node`);
-    chmodSync(dir, 0o777);
+    worldWritable(dir);
     if (gid !== undefined && fresh) applyFsGroupTree(dir, gid, policy);
     return { hostPath: dir, readOnly: false, kind };
   }
   // Secrets never touch the node's disk (the kubelet wraps them in a memory-backed emptyDir).
   if (kind === 'secret') await mountTmpfs(dir);
+  // configMap, secret, downwardAPI and projected volumes sit in a wrapped emptyDir: a 0777 root, so a
+  // container that does not run as root can list them.
+  worldWritable(dir);
   const payload = await atomicPayload(pod, v, ctx);
   writeAtomic(dir, payload ?? new Map(), gid !== undefined ? fsGroupOwner(gid, true) : undefined);
   return { hostPath: dir, readOnly: true, kind };
+}
+
+/**
+ * The emptyDir plugin's setupDir: permission bits 0777, changed only when they differ (a tmpfs root's
+ * 1777 keeps its sticky bit).
+ */
+function worldWritable(dir: string): void {
+  const mode = statSync(dir).mode;
+  if ((mode & 0o777) !== 0o777) chmodSync(dir, (mode & 0o7000) | 0o777);
 }
 
 function existsDir(p: string): boolean {

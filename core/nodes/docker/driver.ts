@@ -259,7 +259,9 @@ export class DockerNodeDriver implements NodeDriver {
       ReadonlyPaths?: string[];
     };
     const hostConfig = (capAdd: string[]): HostConfig => ({
-      ...(plan.privileged ? { Privileged: true } : { CapAdd: capAdd }),
+      // Without --privileged the node still needs every device in its device cgroup, as --privileged
+      // gives it: a privileged pod's runtime writes "a *:* rwm" into a child of that cgroup.
+      ...(plan.privileged ? { Privileged: true } : { CapAdd: capAdd, DeviceCgroupRules: ['a *:* rwm'] }),
       SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
       MaskedPaths: [],
       ReadonlyPaths: [],
