@@ -20,6 +20,7 @@ import { startServiceProxy } from './proxy/proxy.ts';
 import { startNetworkPolicy } from './netpol/netpol.ts';
 import { startClusterDns } from './dns/cluster-dns.ts';
 import { startNodeEndpoint } from './server/server.ts';
+import { startMemoryReports } from './memory-report.ts';
 
 const log = (m: string): void => console.log(`berth-agent: ${m}`);
 
@@ -80,6 +81,7 @@ export async function main(): Promise<void> {
     userAgent: `berth-agent/${config.kubeletVersion} (${config.nodeName})`,
   });
   log(`node ${config.nodeName}, API server ${config.server}`);
+  const stopMemoryReports = startMemoryReports(log, Number(process.env['BERTH_AGENT_MEMORY_LOG'] ?? 0));
   await untilApiAnswers(client, config.nodeName);
 
   const cri = new CriClient();
@@ -159,6 +161,7 @@ export async function main(): Promise<void> {
 
   const shutdown = (sig: string): void => {
     log(`${sig}: stopping`);
+    stopMemoryReports();
     reporter.stop();
     nodes.stop();
     proxy.stop();

@@ -66,8 +66,17 @@ export interface AgentSetup {
   pki(node: string): Promise<AgentPki>;
 }
 
-/** Where the node image keeps the agent bundle (vm-images/Dockerfile). */
-export const AGENT_COMMAND = ['node', '--max-semi-space-size=1', '/usr/local/lib/berth/agent.mjs'];
+/**
+ * Where the node image keeps the agent bundle (vm-images/Dockerfile). --lite-mode (interpreter only,
+ * lazy feedback) keeps ~7 MiB less resident at idle with no measurable cost to pod start or exec
+ * streams (docs/benchmarks.md, idle RSS).
+ */
+export const AGENT_COMMAND = [
+  'node',
+  '--max-semi-space-size=1',
+  '--lite-mode',
+  '/usr/local/lib/berth/agent.mjs',
+];
 
 export interface ExecResult {
   exitCode: number;
