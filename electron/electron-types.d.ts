@@ -70,6 +70,8 @@ declare module 'electron' {
     height?: number;
     x?: number;
     y?: number;
+    minWidth?: number;
+    minHeight?: number;
     show?: boolean;
     title?: string;
     backgroundColor?: string;
@@ -85,9 +87,60 @@ declare module 'electron' {
     restore(): void;
     isMinimized(): boolean;
     isDestroyed(): boolean;
+    isVisible(): boolean;
+    isMaximized(): boolean;
+    isFullScreen(): boolean;
+    maximize(): void;
     getBounds(): Rectangle;
+    /** The bounds of the normal state (also while maximized, minimized or full screen). */
+    getNormalBounds(): Rectangle;
     once(event: 'ready-to-show', listener: () => void): this;
-    on(event: 'close' | 'closed', listener: () => void): this;
+    on(event: 'close' | 'closed' | 'resize' | 'move' | 'maximize' | 'unmaximize', listener: () => void): this;
+  }
+
+  interface Display {
+    readonly id: number;
+    readonly bounds: Rectangle;
+    /** The display minus taskbars, docks and menu bars. */
+    readonly workArea: Rectangle;
+  }
+
+  interface Screen {
+    getAllDisplays(): Display[];
+    getPrimaryDisplay(): Display;
+  }
+
+  interface MenuItemConstructorOptions {
+    label?: string;
+    role?: string;
+    type?: 'normal' | 'separator' | 'submenu';
+    accelerator?: string;
+    click?: () => void;
+    submenu?: MenuItemConstructorOptions[];
+  }
+
+  class Menu {
+    static buildFromTemplate(template: MenuItemConstructorOptions[]): Menu;
+    static setApplicationMenu(menu: Menu | null): void;
+  }
+
+  interface MessageBoxOptions {
+    type?: 'none' | 'info' | 'error' | 'question' | 'warning';
+    title?: string;
+    message: string;
+    detail?: string;
+    buttons?: string[];
+    defaultId?: number;
+    cancelId?: number;
+  }
+
+  interface Dialog {
+    showMessageBox(window: BrowserWindow, options: MessageBoxOptions): Promise<{ response: number }>;
+  }
+
+  interface Shell {
+    /** Opens a local file or folder with the desktop's default application; resolves '' or an error text. */
+    openPath(path: string): Promise<string>;
   }
 
   interface App {
@@ -120,6 +173,17 @@ declare module 'electron' {
   export const ipcRenderer: IpcRenderer;
   export const contextBridge: ContextBridge;
   export const session: { readonly defaultSession: Session };
-  export { BrowserWindow };
-  export type { IpcMainInvokeEvent, IpcRendererEvent, WebContents, WebFrameMain, Rectangle };
+  export const screen: Screen;
+  export const dialog: Dialog;
+  export const shell: Shell;
+  export { BrowserWindow, Menu };
+  export type {
+    IpcMainInvokeEvent,
+    IpcRendererEvent,
+    WebContents,
+    WebFrameMain,
+    Rectangle,
+    Display,
+    MenuItemConstructorOptions,
+  };
 }

@@ -5,19 +5,40 @@
  * blocked, every permission denied, and the one IPC handler checks that its sender is the main frame
  * of our window showing our index.html.
  *
+ * Window state (size, position, maximized) is kept in the user data dir and fitted to the displays
+ * there are at the next launch (window-state.ts); the application menu is menu.ts — its commands
+ * reach the window as the contract's AppCommand events. Reload and developer tools exist only with
+ * `--dev` or BERTH_DEV=1. A second launch focuses the first instance's window.
+ *
  * Run through electron/launch.mjs (registers tsx so this TypeScript runs unbuilt, as `berth` does).
  */
-import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  screen,
+  session,
+  type IpcMainInvokeEvent,
+  type WebContents,
+} from 'electron';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { EventMessage, IpcEventChannel, IpcReply, IpcRequestChannel } from './contract.ts';
+import type {
+  AppCommandMessage,
+  EventMessage,
+  IpcEventChannel,
+  IpcReply,
+  IpcRequestChannel,
+} from './contract.ts';
 import type { GuiSession } from '../core/gui/service.ts';
 import { createGuiHost } from '../core/gui/host.ts';
 import { ensureDefaultCluster } from '../core/gui/default-cluster.ts';
 import { ensureRendererBuilt } from '../core/gui/renderer-build.ts';
 import { appDataDir } from '../core/cluster/paths.ts';
+import { fitToDisplays, loadWindowState, MIN_HEIGHT, MIN_WIDTH, saveWindowState } from './window-state.ts';
+import { installMenu } from './app-menu.ts';
 
 const REQUEST: IpcRequestChannel = 'berth:request';
 const EVENT: IpcEventChannel = 'berth:event';
@@ -55,6 +76,28 @@ function hardenContents(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 }
 
+/** Saves the window's normal bounds and maximized flag (debounced while it moves; at once on close). */
+function trackWindowState(win: BrowserWindow, file: string): void {
+  let timer: NodeJS.Timeout | undefined;
+  const save = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (win.isDestroyed() || win.isFullScreen()) return;
+    const { x, y, width, height } = win.getNormalBounds();
+    try {
+      saveWindowState(file, { bounds: { x, y, width, height }, maximized: win.isMaximized() });
+    } catch (e) {
+      console.error(`berth: cannot save the window state: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const later = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(save, 500);
+  };
+  for (const ev of ['resize', 'move', 'maximize', 'unmaximize'] as const) win.on(ev, later);
+  win.on('close', save);
+}
+
 async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -87,9 +130,17 @@ async function main(): Promise<void> {
   });
   const sessions = new Map<number, GuiSession>();
 
+  const stateFile = join(app.getPath('userData'), 'window-state.json');
+  const primary = screen.getPrimaryDisplay();
+  const displays = [primary, ...screen.getAllDisplays().filter((d) => d.id !== primary.id)];
+  const saved = fitToDisplays(
+    loadWindowState(stateFile),
+    displays.map((d) => d.workArea),
+  );
   const win = new BrowserWindow({
-    width: 1400,
-    height: 900,
+    ...saved.bounds,
+    minWidth: MIN_WIDTH,
+    minHeight: MIN_HEIGHT,
     show: false,
     title: 'Berth',
     webPreferences: {
@@ -134,10 +185,20 @@ async function main(): Promise<void> {
     return s.handle(method, params);
   });
 
-  win.once('ready-to-show', () => win.show());
+  trackWindowState(win, stateFile);
+  installMenu(win, (c) => {
+    const m: AppCommandMessage = { kind: 'event', channel: 'app.command', command: c };
+    if (!wc.isDestroyed()) wc.send(EVENT, m satisfies EventMessage);
+  });
+
+  win.once('ready-to-show', () => {
+    if (saved.maximized) win.maximize();
+    win.show();
+  });
   app.on('second-instance', () => {
     if (win.isDestroyed()) return;
     if (win.isMinimized()) win.restore();
+    if (!win.isVisible()) win.show();
     win.focus();
   });
   app.on('window-all-closed', () => app.quit());

@@ -28,6 +28,13 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   plugins: [vue(), monacoYamlOnly],
+  // Every component is <script setup>: Vue's Options API and production devtools hooks are dead
+  // weight on the first-paint path (the entry bundle is parsed and run before anything shows).
+  define: {
+    __VUE_OPTIONS_API__: 'false',
+    __VUE_PROD_DEVTOOLS__: 'false',
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+  },
   resolve: {
     // monaco-yaml's worker imports monaco-editor/esm/…, which monaco-editor's package exports map hides.
     alias: [{ find: /^monaco-editor\/esm\/(.*)$/, replacement: `${monacoEsm}$1` }],

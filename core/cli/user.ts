@@ -39,12 +39,16 @@ function readRecord(dataDir: string, name: string): UserRecord | undefined {
   return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as UserRecord) : undefined;
 }
 
-function oneName(positionals: string[], verb: string): string {
-  if (positionals.length !== 1) throw new UsageError(`berth user ${verb} takes one user name`);
-  const name = positionals[0]!;
+/** A user name is also a file name under <dataDir>/users: letters, digits, . _ @ - only. */
+export function checkUserName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(name) || name.startsWith('system:'))
     throw new UsageError(`invalid user name "${name}" (letters, digits, . _ @ -; not system:…)`);
   return name;
+}
+
+function oneName(positionals: string[], verb: string): string {
+  if (positionals.length !== 1) throw new UsageError(`berth user ${verb} takes one user name`);
+  return checkUserName(positionals[0]!);
 }
 
 /** Issues the certificate and writes the kubeconfig; returns its path. */
@@ -54,6 +58,7 @@ export async function createUser(
   groups: string[],
   days = 365,
 ): Promise<string> {
+  checkUserName(name);
   if (groups.includes(SYSTEM_MASTERS))
     throw new UsageError(`Berth never issues certificates for ${SYSTEM_MASTERS}`);
   const files = clusterFiles(dataDir);

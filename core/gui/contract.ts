@@ -245,6 +245,109 @@ export interface PodSchedulingVerdict {
   scores: { node: string; total: number; scores: Record<string, number> }[];
 }
 
+// ─── RBAC: users, "view as" ──────────────────────────────────────────────────────────────────────
+
+/** Who a "view as" matrix or mode is for. */
+export type RbacSubject =
+  | { kind: 'User'; name: string; groups?: string[] }
+  | { kind: 'Group'; name: string }
+  | { kind: 'ServiceAccount'; namespace: string; name: string };
+
+/** A user of a built-in cluster (`berth user create`: a client certificate signed by the cluster CA). */
+export interface BerthUser {
+  name: string;
+  /** The certificate's organizations (Kubernetes groups). */
+  groups: string[];
+  /** Certificate serial (hex). */
+  serial: string;
+  notAfter: string;
+  /** On the cluster's revocation list: the API server refuses the certificate. */
+  revoked: boolean;
+}
+
+export interface CreateUserParams {
+  name: string;
+  groups: string[];
+  /** Also bind a ClusterRole: in `namespace` (a RoleBinding) or cluster-wide (a ClusterRoleBinding). */
+  binding?: { clusterRole: string; namespace?: string };
+}
+
+/** A reference to a binding or role, as the views link them. */
+export interface RbacObjectRef {
+  kind: 'RoleBinding' | 'ClusterRoleBinding' | 'Role' | 'ClusterRole';
+  name: string;
+  namespace?: string;
+}
+
+export interface RbacRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+/** One RBAC binding that grants a request (from Berth's RBAC authorizer, core/auth/rbac/explain.ts). */
+export interface AccessGrant {
+  binding: RbacObjectRef;
+  role: RbacObjectRef;
+  /** The role's rule that matched. */
+  rule: RbacRule;
+  /** The binding's subjects that name the subject (e.g. `User alice`, `Group system:authenticated`). */
+  via: string[];
+  /** "RoleBinding default/alice-view → ClusterRole view". */
+  text: string;
+}
+
+export interface AccessCell {
+  verb: string;
+  /** The API server's SubjectAccessReview answer. */
+  allowed: boolean;
+  /** The RBAC bindings that grant it (empty when another authorizer allowed it: see `reason`). */
+  grants: AccessGrant[];
+  /** The review's reason / evaluation error, when it gave one. */
+  reason?: string;
+}
+
+export interface AccessRow {
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** `pods`, `pods/log`, `deployments.apps`… */
+  label: string;
+  namespaced: boolean;
+  cells: AccessCell[];
+}
+
+export interface AccessMatrix {
+  subject: RbacSubject;
+  /** The identity the reviews asked about (name and groups, system:authenticated included). */
+  user: { username: string; groups: string[] };
+  namespace: string;
+  verbs: string[];
+  rows: AccessRow[];
+  /** RBAC problems met (bindings to missing roles). */
+  errors: string[];
+}
+
+/** A request the current identity (the "view as" subject while that mode is on) may or may not make. */
+export interface AccessQuestion {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+export interface ViewAsState {
+  /** The cluster whose requests are impersonated; absent when the mode is off. */
+  cluster?: string;
+  subject?: RbacSubject;
+  /** The Impersonate-User / Impersonate-Group values sent. */
+  impersonate?: { user: string; groups: string[] };
+}
+
 // ─── Methods ───────────────────────────────────────────────────────────────────────────────────────
 
 export interface ClusterScoped {
@@ -372,6 +475,39 @@ export interface Methods {
     result: { streamId: string; streams: { pod: string; container: string }[] };
   };
   'logs.close': { params: { streamId: string }; result: { closed: boolean } };
+
+  // RBAC (users: built-in clusters only; they use the same code as `berth user`).
+  'users.list': { params: ClusterScoped; result: BerthUser[] };
+  /** Issues the certificate and writes the user's kubeconfig; optionally binds a ClusterRole. */
+  'users.create': {
+    params: ClusterScoped & CreateUserParams;
+    result: { user: BerthUser; binding?: RbacObjectRef };
+  };
+  'users.kubeconfig': {
+    params: ClusterScoped & { name: string };
+    result: { yaml: string; fileName: string };
+  };
+  /** Puts the certificate on the revocation list: it stops working at once. */
+  'users.revoke': { params: ClusterScoped & { name: string }; result: BerthUser };
+  /**
+   * Verbs × resources for a subject in a namespace: SubjectAccessReviews for the answers, Berth's RBAC
+   * authorizer (fed with the cluster's roles and bindings) for the bindings that grant them. Runs with
+   * this host's own credentials, also while "view as" is on.
+   */
+  'rbac.matrix': {
+    params: ClusterScoped & { subject: RbacSubject; namespace: string };
+    result: AccessMatrix;
+  };
+  /** SelfSubjectAccessReviews as the current identity (the "view as" subject while that mode is on). */
+  'rbac.can': {
+    params: ClusterScoped & { questions: AccessQuestion[] };
+    result: { allowed: boolean; reason?: string }[];
+  };
+  /**
+   * "View as": from now on every request of this window to the cluster carries Impersonate-User/-Group
+   * headers for the subject (open lists are re-read as the subject); `subject: null` leaves the mode.
+   */
+  'viewAs.set': { params: ClusterScoped & { subject: RbacSubject | null }; result: ViewAsState };
 }
 
 export type Method = keyof Methods;
@@ -435,7 +571,18 @@ export interface LogMessage {
   ended?: { pod: string; container: string; error?: string };
 }
 
-export type EventMessage = WatchBatchMessage | ClusterProgressMessage | TerminalMessage | LogMessage;
+/** What the desktop app's menu asks of the window (the renderer acts as if the user had clicked). */
+export type AppCommand = 'new-cluster' | 'export-kubeconfig' | 'show-clusters';
+
+/** A menu command from the Electron shell (never sent by `berth serve`). */
+export interface AppCommandMessage {
+  kind: 'event';
+  channel: 'app.command';
+  command: AppCommand;
+}
+
+export type EventMessage =
+  WatchBatchMessage | ClusterProgressMessage | TerminalMessage | LogMessage | AppCommandMessage;
 export type ServerMessage = ResponseMessage | EventMessage;
 
 /** What the renderer sees, whatever the transport (Electron preload bridge or WebSocket client). */

@@ -4,92 +4,47 @@
  * socket, pass it each request and forward the events it emits. Closing the session stops its watches.
  */
 import { basename } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type {
   ClusterInfo,
   ClusterScoped,
   ContractError,
   EventMessage,
-  GroupVersionKind,
   KubeObject,
   Method,
   Params,
-  ResourceRef,
+  RbacSubject,
   Result,
+  ViewAsState,
 } from './contract.ts';
 import { ClusterRegistry } from './clusters.ts';
-import { resourcePath, toContractError } from './kube-client.ts';
+import { KubeClient, resourcePath, toContractError } from './kube-client.ts';
 import { applyYaml } from './apply.ts';
-import { WatchSubscription, type SubscriptionOptions } from './watch.ts';
+import { WatchSubscription, type SubscriptionOptions, type SubscriptionSpec } from './watch.ts';
 import { editorSchema } from './openapi-schema.ts';
 import { restartDeployment, scaleResource, schedulingVerdict } from './object-actions.ts';
 import { clusterIdOf, type ClusterManager } from './manager.ts';
 import { TerminalSet } from './terminals.ts';
 import { LogSet } from './logs.ts';
 import { mergeIntoFile } from './kubeconfig-merge.ts';
+import {
+  ContractViolation,
+  type Handlers,
+  bool,
+  int,
+  kinds,
+  obj,
+  optBool,
+  optStr,
+  ref,
+  replicas,
+  SEGMENT,
+  str,
+} from './params.ts';
+import { rbacHandlers } from './rbac-handlers.ts';
+import { type Impersonation, impersonatingKubeConfig, impersonationOf } from './impersonation.ts';
 
-export class ContractViolation extends Error {}
-
-// ─── parameter checks (requests come from a renderer: validate, never trust shapes) ──────────────
-
-function obj(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new ContractViolation(`${what} must be an object`);
-  return v as Record<string, unknown>;
-}
-function str(p: Record<string, unknown>, k: string): string {
-  const v = p[k];
-  if (typeof v !== 'string' || !v) throw new ContractViolation(`${k} must be a non-empty string`);
-  return v;
-}
-function optStr(p: Record<string, unknown>, k: string): string | undefined {
-  const v = p[k];
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string') throw new ContractViolation(`${k} must be a string`);
-  return v;
-}
-function replicas(p: Record<string, unknown>): number {
-  const v = p['replicas'];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
-    throw new ContractViolation('replicas must be a non-negative integer');
-  return v;
-}
-function kinds(p: Record<string, unknown>): GroupVersionKind[] {
-  const v = p['kinds'];
-  if (!Array.isArray(v) || v.length > 100) throw new ContractViolation('kinds must be an array (≤ 100)');
-  return v.map((k) => {
-    const o = obj(k, 'kinds[]');
-    return { apiVersion: str(o, 'apiVersion'), kind: str(o, 'kind') };
-  });
-}
-function int(p: Record<string, unknown>, k: string, min: number, max: number): number {
-  const v = p[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    throw new ContractViolation(`${k} must be a whole number from ${min} to ${max}`);
-  return v;
-}
-function bool(p: Record<string, unknown>, k: string): boolean {
-  const v = p[k];
-  if (typeof v !== 'boolean') throw new ContractViolation(`${k} must be a boolean`);
-  return v;
-}
-function optBool(p: Record<string, unknown>, k: string): boolean | undefined {
-  const v = p[k];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') throw new ContractViolation(`${k} must be a boolean`);
-  return v;
-}
-const SEGMENT = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-function ref(p: Record<string, unknown>): ResourceRef {
-  const r = obj(p['ref'], 'ref');
-  const group = typeof r['group'] === 'string' ? r['group'] : '';
-  const version = str(r, 'version');
-  const resource = str(r, 'resource');
-  if ((group && !SEGMENT.test(group)) || !SEGMENT.test(version) || !SEGMENT.test(resource))
-    throw new ContractViolation('ref has an invalid group, version or resource');
-  return { group, version, resource };
-}
-
-type Handlers = { [M in Method]: (params: Record<string, unknown>) => Promise<Result<M>> };
+export { ContractViolation };
 
 export interface GuiServiceOptions {
   registry: ClusterRegistry;
@@ -150,8 +105,22 @@ export class GuiService {
   }
 }
 
+interface Subscription {
+  cluster: string;
+  spec: SubscriptionSpec;
+  sub: WatchSubscription;
+}
+
+interface ViewAs {
+  cluster: string;
+  subject: RbacSubject;
+  as: Impersonation;
+  client: KubeClient;
+}
+
 export class GuiSession {
-  private subs = new Map<string, WatchSubscription>();
+  private subs = new Map<string, Subscription>();
+  private viewAs: ViewAs | undefined;
   private closed = false;
   private handlers: Handlers;
   private terminals: TerminalSet;
@@ -170,12 +139,10 @@ export class GuiSession {
     };
     /** kubectl's choice: the default-container annotation, else the first container. */
     const defaultContainer = async (c: string, namespace: string, pod: string): Promise<string> => {
-      const o = await reg
-        .client(c)
-        .request<KubeObject>(
-          'GET',
-          resourcePath({ group: '', version: 'v1', resource: 'pods' }, namespace, pod),
-        );
+      const o = await this.client(c).request<KubeObject>(
+        'GET',
+        resourcePath({ group: '', version: 'v1', resource: 'pods' }, namespace, pod),
+      );
       const annotated = o.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
       const containers = (o['spec'] as { containers?: { name: string }[] } | undefined)?.containers ?? [];
       const name =
@@ -222,6 +189,10 @@ export class GuiSession {
         const cols = int(p, 'cols', 1, 1000);
         const rows = int(p, 'rows', 1, 1000);
         if (target['kind'] === 'shell') {
+          if (this.viewAs?.cluster === c)
+            throw new ContractViolation(
+              'a local shell would run with your own credentials: leave "view as" mode to open one',
+            );
           const info = await service.clusterInfo(c);
           const title = await this.terminals.open(id, cols, rows, {
             kind: 'shell',
@@ -236,7 +207,7 @@ export class GuiSession {
         const container = optStr(target, 'container') ?? (await defaultContainer(c, namespace, pod));
         const title = await this.terminals.open(id, cols, rows, {
           kind: 'exec',
-          kubeConfig: reg.kubeConfig(c),
+          kubeConfig: this.kubeConfig(c),
           namespace,
           pod,
           container,
@@ -271,7 +242,7 @@ export class GuiSession {
         );
         const tail = p['tailLines'];
         await this.logs.start(id, {
-          client: reg.client(c),
+          client: this.client(c),
           namespace,
           streams,
           follow: bool(p, 'follow'),
@@ -283,49 +254,32 @@ export class GuiSession {
       },
       'logs.close': async (p) => ({ closed: this.logs.close(str(p, 'streamId')) }),
       'resources.list': (p) =>
-        reg.client(cluster(p)).list(ref(p), optStr(p, 'namespace'), {
+        this.client(cluster(p)).list(ref(p), optStr(p, 'namespace'), {
           ...(optStr(p, 'labelSelector') ? { labelSelector: optStr(p, 'labelSelector') } : {}),
           ...(optStr(p, 'fieldSelector') ? { fieldSelector: optStr(p, 'fieldSelector') } : {}),
         }),
       'resources.get': (p) =>
-        reg.client(cluster(p)).request('GET', resourcePath(ref(p), optStr(p, 'namespace'), str(p, 'name'))),
+        this.client(cluster(p)).request('GET', resourcePath(ref(p), optStr(p, 'namespace'), str(p, 'name'))),
       'resources.subscribe': async (p) => {
         const id = str(p, 'subscriptionId');
         if (this.subs.has(id)) throw new ContractViolation(`subscription "${id}" already exists`);
         const namespace = optStr(p, 'namespace');
         const labelSelector = optStr(p, 'labelSelector');
         const fieldSelector = optStr(p, 'fieldSelector');
-        const sub = new WatchSubscription(
-          reg.client(cluster(p)),
-          {
-            ref: ref(p),
-            ...(namespace ? { namespace } : {}),
-            ...(labelSelector ? { labelSelector } : {}),
-            ...(fieldSelector ? { fieldSelector } : {}),
-          },
-          (events) => {
-            if (!this.closed && this.subs.get(id) === sub)
-              this.emit({ kind: 'event', channel: 'resources.watch', subscriptionId: id, events });
-          },
-          this.service.watchOptions,
-        );
-        this.subs.set(id, sub);
-        try {
-          await sub.start();
-        } catch (e) {
-          sub.stop();
-          this.subs.delete(id);
-          throw e;
-        }
-        if (this.closed) sub.stop();
+        await this.subscribe(id, cluster(p), {
+          ref: ref(p),
+          ...(namespace ? { namespace } : {}),
+          ...(labelSelector ? { labelSelector } : {}),
+          ...(fieldSelector ? { fieldSelector } : {}),
+        });
         return { subscriptionId: id };
       },
       'resources.unsubscribe': async (p) => {
         const id = str(p, 'subscriptionId');
-        const sub = this.subs.get(id);
+        const s = this.subs.get(id);
         this.subs.delete(id);
-        sub?.stop();
-        return { stopped: !!sub };
+        s?.sub.stop();
+        return { stopped: !!s };
       },
       'resources.apply': (p) => {
         const yaml = p['yaml'];
@@ -333,7 +287,7 @@ export class GuiSession {
         const defaultNamespace = optStr(p, 'defaultNamespace');
         const dryRun = optBool(p, 'dryRun');
         const force = optBool(p, 'force');
-        return applyYaml(reg.client(cluster(p)), yaml, {
+        return applyYaml(this.client(cluster(p)), yaml, {
           ...(defaultNamespace ? { defaultNamespace } : {}),
           ...(dryRun !== undefined ? { dryRun } : {}),
           ...(force !== undefined ? { force } : {}),
@@ -350,14 +304,106 @@ export class GuiSession {
           });
       },
       'resources.scale': (p) =>
-        scaleResource(reg.client(cluster(p)), ref(p), str(p, 'namespace'), str(p, 'name'), replicas(p)),
+        scaleResource(this.client(cluster(p)), ref(p), str(p, 'namespace'), str(p, 'name'), replicas(p)),
       'deployments.restart': (p) =>
-        restartDeployment(reg.client(cluster(p)), str(p, 'namespace'), str(p, 'name')),
-      'openapi.schema': (p) => editorSchema(reg.client(cluster(p)), kinds(p)),
+        restartDeployment(this.client(cluster(p)), str(p, 'namespace'), str(p, 'name')),
+      'openapi.schema': (p) => editorSchema(this.client(cluster(p)), kinds(p)),
       'pods.schedulingVerdict': (p) =>
-        schedulingVerdict(reg.client(cluster(p)), str(p, 'namespace'), str(p, 'name')),
+        schedulingVerdict(this.client(cluster(p)), str(p, 'namespace'), str(p, 'name')),
       'kubeconfig.export': async (p) => reg.exportKubeconfig(cluster(p)),
+      ...rbacHandlers({
+        dataDirOf: async (c) => {
+          const dir = (await service.clusterInfo(c)).dataDir;
+          if (!dir) throw new ContractViolation('users exist only in Berth clusters (client certificates)');
+          return dir;
+        },
+        ownClient: (c) => reg.client(c),
+        client: (c) => this.client(c),
+        setViewAs: (c, subject) => this.setViewAs(c, subject),
+      }),
     };
+  }
+
+  /** The cluster's client as this window's identity: impersonating the subject while "view as" is on. */
+  private client(cluster: string): KubeClient {
+    const v = this.viewAs;
+    return v?.cluster === cluster ? v.client : this.service.registry.client(cluster);
+  }
+
+  private kubeConfig(cluster: string): KubeConfig {
+    const kc = this.service.registry.kubeConfig(cluster);
+    const v = this.viewAs;
+    return v?.cluster === cluster ? impersonatingKubeConfig(kc, v.as) : kc;
+  }
+
+  viewAsState(): ViewAsState {
+    const v = this.viewAs;
+    return v ? { cluster: v.cluster, subject: v.subject, impersonate: v.as } : {};
+  }
+
+  /** Enters, changes or (subject null) leaves "view as"; open lists of the clusters concerned are re-read. */
+  private setViewAs(cluster: string, subject: RbacSubject | null): ViewAsState {
+    const touched = new Set([cluster, ...(this.viewAs ? [this.viewAs.cluster] : [])]);
+    if (subject) {
+      const as = impersonationOf(subject);
+      const kc = impersonatingKubeConfig(this.service.registry.kubeConfig(cluster), as);
+      this.viewAs = { cluster, subject, as, client: new KubeClient(kc) };
+    } else this.viewAs = undefined;
+    for (const [id, s] of [...this.subs]) if (touched.has(s.cluster)) void this.resubscribe(id, s);
+    return this.viewAsState();
+  }
+
+  /**
+   * Starts a list+watch as the current identity; rejects if the first list fails, and then forgets it
+   * unless `keep` (a re-read after "view as" changed: leaving the mode must bring it back).
+   */
+  private async subscribe(id: string, cluster: string, spec: SubscriptionSpec, keep = false): Promise<void> {
+    const sub = new WatchSubscription(
+      this.client(cluster),
+      spec,
+      (events) => {
+        if (!this.closed && this.subs.get(id)?.sub === sub)
+          this.emit({ kind: 'event', channel: 'resources.watch', subscriptionId: id, events });
+      },
+      this.service.watchOptions,
+    );
+    const prev = this.subs.get(id);
+    this.subs.set(id, { cluster, spec, sub });
+    prev?.sub.stop();
+    try {
+      await sub.start();
+    } catch (e) {
+      sub.stop();
+      if (!keep && this.subs.get(id)?.sub === sub) this.subs.delete(id);
+      throw e;
+    }
+    if (this.closed) sub.stop();
+  }
+
+  /** The identity changed: the list is read again; if that fails the window sees it empty, with the error. */
+  private async resubscribe(id: string, s: Subscription): Promise<void> {
+    try {
+      await this.subscribe(id, s.cluster, s.spec, true);
+    } catch (e) {
+      const err = toContractError(e);
+      this.deliver({
+        kind: 'event',
+        channel: 'resources.watch',
+        subscriptionId: id,
+        events: [
+          { type: 'SYNC', items: [], resourceVersion: '' },
+          {
+            type: 'ERROR',
+            status: {
+              status: 'Failure',
+              message: err.message,
+              ...(err.code ? { code: err.code } : {}),
+              ...(err.reason ? { reason: err.reason } : {}),
+            },
+          },
+        ],
+      });
+    }
   }
 
   /** Handles one request. Never throws: failures come back as a ContractError. */
@@ -391,7 +437,7 @@ export class GuiSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.subs.values()) s.stop();
+    for (const s of this.subs.values()) s.sub.stop();
     this.subs.clear();
     this.terminals.closeAll();
     this.logs.closeAll();

@@ -32,7 +32,8 @@ export interface RoleRef {
   apiGroup?: string;
 }
 
-interface Binding {
+/** A binding as the index keeps it (its subjects live in the index keys). */
+export interface Binding {
   /** "" for ClusterRoleBindings. */
   namespace: string;
   name: string;
@@ -42,7 +43,7 @@ interface Binding {
 const SA_PREFIX = 'system:serviceaccount:';
 
 /** The index key a subject of a binding in `namespace` matches requests by. */
-function subjectKey(s: Subject, namespace: string): string | undefined {
+export function subjectKey(s: Subject, namespace: string): string | undefined {
   switch (s.kind) {
     case 'User':
       return `u:${s.name}`;
@@ -57,7 +58,8 @@ function subjectKey(s: Subject, namespace: string): string | undefined {
   }
 }
 
-function userKeys(u: UserInfo): string[] {
+/** The index keys a user matches bindings by: its name and each of its groups. */
+export function userKeys(u: UserInfo): string[] {
   const keys = [`u:${u.username}`];
   for (const g of u.groups) keys.push(`g:${g}`);
   return keys;
@@ -201,6 +203,15 @@ export class RbacAuthorizer implements Authorizer, RoleRulesLookup {
    * true to stop. Returns the resolution errors met on the way.
    */
   visitRules(user: UserInfo, namespace: string, visit: (r: PolicyRule) => boolean): string[] {
+    return this.visitBindingRules(user, namespace, (_b, r) => visit(r));
+  }
+
+  /** As `visitRules`, also naming the binding each rule comes from (explanations, see explain.ts). */
+  visitBindingRules(
+    user: UserInfo,
+    namespace: string,
+    visit: (b: Binding, r: PolicyRule) => boolean,
+  ): string[] {
     const errs: string[] = [];
     for (const b of this.bindingsFor(user, namespace)) {
       const rules = this.roleRefRules(b.roleRef, b.namespace);
@@ -208,7 +219,7 @@ export class RbacAuthorizer implements Authorizer, RoleRulesLookup {
         errs.push(rules);
         continue;
       }
-      for (const r of rules) if (visit(r)) return errs;
+      for (const r of rules) if (visit(b, r)) return errs;
     }
     return errs;
   }

@@ -3,10 +3,15 @@ import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import type { ClusterInfo, HostedClusterState } from '../../../electron/contract.ts';
 import { useConnection } from '../bridge.ts';
+import { downloadText } from '../download.ts';
 import { KINDS, NAMESPACES_REF, type KindName } from '../kinds.ts';
 import { createLiveList, type LiveList } from './live-list.ts';
+import { openGateWhen } from './first-list-gate.ts';
+import { runAppCommand } from './app-commands.ts';
+import { mark } from './perf-mark.ts';
 
 const STORAGE_KEY = 'berth.selection';
+const FIRST_LIST_ALONE_MS = 1500;
 
 interface Saved {
   cluster?: string;
@@ -89,6 +94,7 @@ export const useAppStore = defineStore('app', () => {
   async function refreshClusters(): Promise<void> {
     try {
       clusters.value = await conn.request('clusters.list', {});
+      mark('berth:clusters');
       clustersError.value = undefined;
       const ids = clusters.value.map((c) => c.id);
       if (!ids.includes(clusterId.value)) {
@@ -99,8 +105,19 @@ export const useAppStore = defineStore('app', () => {
       clustersError.value = e instanceof Error ? e.message : String(e);
     }
   }
-  conn.onOpen(() => void refreshClusters());
+  conn.onOpen(() => {
+    mark('berth:open');
+    void refreshClusters();
+  });
   conn.onEvent((m) => {
+    if (m.channel === 'app.command')
+      void runAppCommand(m.command, {
+        showClusters: () => showPage('clusters'),
+        cluster: () => clusterId.value,
+        request: (method, params) => conn.request(method, params),
+        download: downloadText,
+        fail: (message) => (clustersError.value = message),
+      });
     if (m.channel !== 'clusters.progress') return;
     const before = clusters.value.find((c) => c.id === m.cluster);
     const merged = (c: ClusterInfo, state: HostedClusterState): ClusterInfo => ({ ...c, hosted: state });
@@ -128,9 +145,11 @@ export const useAppStore = defineStore('app', () => {
     () => `${currentCluster.value?.server ?? ''} ${currentCluster.value?.status ?? ''}`,
   );
   const lists = {} as Record<KindName, LiveList>;
+  // The list on screen first (store/first-list-gate.ts); other pages start every list at once.
+  const othersMayStart = shallowRef(page.value !== 'resources');
   for (const k of Object.values(KINDS)) {
     lists[k.name] = createLiveList(conn, () =>
-      clusterId.value
+      clusterId.value && (othersMayStart.value || (page.value === 'resources' && view.value === k.name))
         ? {
             cluster: clusterId.value,
             ref: k.ref,
@@ -140,8 +159,16 @@ export const useAppStore = defineStore('app', () => {
         : undefined,
     );
   }
+  openGateWhen(
+    othersMayStart,
+    () => {
+      const l = lists[view.value];
+      return page.value !== 'resources' || l.state.value.synced || l.failure.value !== undefined;
+    },
+    FIRST_LIST_ALONE_MS,
+  );
   const namespaces = createLiveList(conn, () =>
-    clusterId.value
+    clusterId.value && othersMayStart.value
       ? { cluster: clusterId.value, ref: NAMESPACES_REF, generation: generation.value }
       : undefined,
   );

@@ -7,6 +7,7 @@ import { shallowRef, watch, type ShallowRef } from 'vue';
 import type { ResourceRef } from '../../../electron/contract.ts';
 import type { Connection } from '../bridge.ts';
 import { initialListState, reduceList, type ListState } from './list-reducer.ts';
+import { mark } from './perf-mark.ts';
 
 export interface LiveListSpec {
   cluster: string;
@@ -30,10 +31,13 @@ export function createLiveList(conn: Connection, spec: () => LiveListSpec | unde
   const state = shallowRef<ListState>(initialListState);
   const failure = shallowRef<string | undefined>(undefined);
   let currentId: string | undefined;
+  let resource = '';
 
   const offEvents = conn.onEvent((m) => {
-    if (m.channel === 'resources.watch' && m.subscriptionId === currentId)
-      state.value = reduceList(state.value, m.events);
+    if (m.channel !== 'resources.watch' || m.subscriptionId !== currentId) return;
+    const wasSynced = state.value.synced;
+    state.value = reduceList(state.value, m.events);
+    if (!wasSynced && state.value.synced) mark(`berth:synced:${resource}`);
   });
 
   const unsubscribe = (): void => {
@@ -51,6 +55,8 @@ export function createLiveList(conn: Connection, spec: () => LiveListSpec | unde
     if (!s || conn.state.value !== 'open') return;
     const id = `sub-${++counter}-${s.ref.resource}`;
     currentId = id;
+    resource = s.ref.resource;
+    mark(`berth:subscribe:${resource}`);
     conn
       .request('resources.subscribe', {
         subscriptionId: id,
@@ -67,7 +73,8 @@ export function createLiveList(conn: Connection, spec: () => LiveListSpec | unde
       });
   };
 
-  const stopWatch = watch(spec, subscribe, { deep: true });
+  // Compared as text: a spec that re-evaluates to the same content keeps the subscription.
+  const stopWatch = watch(() => JSON.stringify(spec() ?? null), subscribe);
   const offOpen = conn.onOpen(subscribe);
 
   return {
