@@ -3,7 +3,7 @@
  * image side-loaded, a watch-based "create pods → Running" timer, per-process RSS inside a node, and
  * removal of everything the benchmark made (by the cluster's label).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -115,4 +115,92 @@ export function nodeProcessRss(container: string, prefix: string): number {
       .filter(Boolean)
       .reduce((a, kb) => a + Number(kb), 0) / 1024
   );
+}
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Bytes written to stdout (kept in `stdout` only when not `discardStdout`). */
+  bytes: number;
+  ms: number;
+}
+
+/**
+ * Runs a command to completion with a deadline: stdin gets `input` (or nothing) and is closed at once,
+ * so nothing waits on EOF; past `timeoutMs` the child is killed and the promise rejects, naming it.
+ */
+export function runBounded(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs: number; input?: string; env?: NodeJS.ProcessEnv; discardStdout?: boolean },
+): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let bytes = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      bytes += d.length;
+      if (!opts.discardStdout) stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} did not finish in ${opts.timeoutMs} ms\nstderr: ${stderr}`));
+    }, opts.timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, bytes, ms: performance.now() - t0 });
+    });
+    child.stdin.on('error', () => undefined); // a child that exits before reading its input
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** `runBounded` that also requires exit status 0. */
+export async function runOk(...a: Parameters<typeof runBounded>): Promise<Finished> {
+  const r = await runBounded(...a);
+  if (r.code !== 0) throw new Error(`${a[0]} ${a[1].join(' ')} exited ${r.code}\n${r.stderr}`);
+  return r;
+}
+
+/**
+ * Waits until a long-running child prints a line matching `re` on stdout or stderr; rejects if it
+ * exits first or after `timeoutMs`, with what it printed.
+ */
+export function waitForOutput(child: ChildProcess, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const done = (): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+    };
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = re.exec(out);
+      if (m) {
+        done();
+        resolve(m);
+      }
+    };
+    const onExit = (code: number | null): void => {
+      done();
+      reject(new Error(`exited (${code}) before printing ${re}:\n${out}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no ${re} after ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
 }

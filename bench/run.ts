@@ -8,6 +8,7 @@ const all = [
   'pod-start',
   'dns',
   'service-latency',
+  'streams',
   'gui-list',
 ];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;

@@ -1,0 +1,293 @@
+/**
+ * Streams on a real Docker node (issue 5), each against its closest raw path in the same run:
+ *
+ * 1. Exec throughput: `kubectl exec web -- sh -c 'head -c 100MiB /dev/zero'` read to the end on the host,
+ *    vs `docker exec <node> ctr task exec` of the same command in the same container (the raw CRI-side
+ *    path) and vs `docker exec <node> sh -c …` (the issue's baseline). kubectl 1.27 (SPDY/3.1) and 1.33
+ *    (WebSocket v5), runs interleaved, median of BENCH_RUNS (default 3). Target: ratio ≥ 0.5.
+ * 2. Port-forward: HTTP GETs, a new connection each, through `kubectl port-forward pod/web :80` vs the
+ *    same load sent to the pod IP from inside the node (same Node.js script, run by the node's Node.js),
+ *    sequential and 10 at a time, BENCH_REQUESTS (default 2000) each, capped at 20 s; requests/s, p50/p99.
+ *
+ * Every wait is bounded (a command past its deadline is killed and the run fails, naming it), and a
+ * watchdog ends the run at BENCH_DEADLINE_S (default 240) with the step it was on.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { KObject } from '../core/api/object.ts';
+import { BUSYBOX_IMAGE, ensureNodeImages } from '../core/nodes/docker/images.ts';
+import { kubectlPath, type KubectlVersion } from '../e2e/harness/kubectl.ts';
+import { startBerth, type BenchBerth } from './berth-process.ts';
+import {
+  benchClusterName,
+  kubeClient,
+  loadBusybox,
+  podsRef,
+  removeCluster,
+  runOk,
+  timePodsRunning,
+  waitForOutput,
+} from './docker-nodes.ts';
+import { table } from './util.ts';
+
+const MIB = Number(process.env['BENCH_MIB'] ?? 100);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 2000);
+const LOAD_BUDGET_MS = 20_000;
+const DEADLINE_MS = Number(process.env['BENCH_DEADLINE_S'] ?? 240) * 1000;
+const VERSIONS: KubectlVersion[] = ['1.27', '1.33'];
+const BYTES = MIB * 1024 * 1024;
+const PRODUCE = `head -c ${BYTES} /dev/zero`;
+/** Generous per-transfer deadline: 100 MiB at 2 MiB/s. */
+const transferTimeout = (): number => 10_000 + (BYTES / (2 * 1024 * 1024)) * 1000;
+
+let step = 'starting';
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mibps = (ms: number): number => MIB / (ms / 1000);
+const mark = (ok: boolean): string => (ok ? '✔' : '✘');
+
+const webPod: KObject = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'web', namespace: 'default', labels: { bench: 'pod-start' } }, // timePodsRunning watches that label
+  spec: {
+    terminationGracePeriodSeconds: 0,
+    containers: [
+      {
+        name: 'httpd',
+        image: BUSYBOX_IMAGE,
+        imagePullPolicy: 'Never',
+        command: [
+          'sh',
+          '-c',
+          'mkdir -p /www && echo bench-web > /www/index.html && exec httpd -f -p 80 -h /www',
+        ],
+      },
+    ],
+  },
+};
+
+/**
+ * The HTTP load generator, the same ES module on the host and in the node: waits up to 15 s for the
+ * first answer, then sends `total` GETs (a new connection each, `Connection: close`), `conc` at a time,
+ * stopping early at the time budget; prints JSON with requests/s, p50/p99 (ms) and errors.
+ */
+const loadScript = (host: string, port: number, total: number, conc: number): string => `
+import { request } from 'node:http';
+const get = () => new Promise((resolve, reject) => {
+  const t = performance.now();
+  const req = request({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: false, headers: { Connection: 'close' }, timeout: 5000 }, (res) => {
+    let body = ''; res.on('data', (d) => (body += d));
+    res.on('end', () => res.statusCode === 200 && body === 'bench-web\\n' ? resolve(performance.now() - t) : reject(new Error('HTTP ' + res.statusCode + ' ' + body)));
+  });
+  req.on('timeout', () => req.destroy(new Error('request timed out')));
+  req.on('error', reject); req.end();
+});
+const ready = performance.now() + 15000;
+for (;;) { try { await get(); break; } catch (e) { if (performance.now() > ready) { console.error('never answered: ' + e.message); process.exit(3); } await new Promise((r) => setTimeout(r, 100)); } }
+const lat = []; let errors = 0, issued = 0, lastError = '';
+const t0 = performance.now(), stopAt = t0 + ${LOAD_BUDGET_MS};
+const worker = async () => { while (issued < ${total} && performance.now() < stopAt) { issued++; try { lat.push(await get()); } catch (e) { errors++; lastError = e.message; } } };
+await Promise.all(Array.from({ length: ${conc} }, worker));
+const secs = (performance.now() - t0) / 1000; lat.sort((a, b) => a - b);
+const pct = (p) => lat[Math.min(lat.length - 1, Math.max(0, Math.ceil(p / 100 * lat.length) - 1))];
+console.log(JSON.stringify({ n: lat.length, errors, lastError, rps: lat.length / secs, p50: pct(50), p99: pct(99) }));
+`;
+
+interface Load {
+  n: number;
+  errors: number;
+  lastError: string;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function runLoad(cmd: string, args: string[], script: string): Promise<Load> {
+  const r = await runOk(cmd, args, { input: script, timeoutMs: LOAD_BUDGET_MS + 30_000 });
+  const load = JSON.parse(r.stdout) as Load;
+  if (load.errors > load.n / 100) throw new Error(`${load.errors} failed requests (${load.lastError})`);
+  return load;
+}
+
+interface Paths {
+  kubectl(v: KubectlVersion, args: string[], discardStdout?: boolean): ReturnType<typeof runOk>;
+  container: string;
+  containerId: string;
+}
+
+/** One 100 MiB transfer per path, interleaved; returns ms per path label. */
+async function execRound(p: Paths, round: number): Promise<Map<string, number>> {
+  const ms = new Map<string, number>();
+  const timed = async (label: string, run: () => ReturnType<typeof runOk>): Promise<void> => {
+    step = `exec throughput round ${round}: ${label}`;
+    const r = await run();
+    if (r.bytes !== BYTES) throw new Error(`${label}: got ${r.bytes} bytes, expected ${BYTES}`);
+    ms.set(label, r.ms);
+  };
+  const opts = { timeoutMs: transferTimeout(), discardStdout: true };
+  await timed('docker exec sh', () => runOk('docker', ['exec', p.container, 'sh', '-c', PRODUCE], opts));
+  await timed('docker exec ctr task exec', () =>
+    runOk(
+      'docker',
+      [
+        'exec',
+        p.container,
+        'ctr',
+        '-n',
+        'k8s.io',
+        'task',
+        'exec',
+        '--exec-id',
+        `bench-${round}`,
+        p.containerId,
+        'sh',
+        '-c',
+        PRODUCE,
+      ],
+      opts,
+    ),
+  );
+  for (const v of VERSIONS)
+    await timed(`kubectl ${v}`, () => p.kubectl(v, ['exec', 'web', '--', 'sh', '-c', PRODUCE], true));
+  return ms;
+}
+
+async function execThroughput(p: Paths): Promise<string[][]> {
+  const samples = new Map<string, number[]>();
+  for (let i = 1; i <= RUNS; i++)
+    for (const [label, ms] of await execRound(p, i)) samples.set(label, [...(samples.get(label) ?? []), ms]);
+  const rate = (label: string): number => mibps(median(samples.get(label) ?? []));
+  const docker = rate('docker exec sh');
+  const ctr = rate('docker exec ctr task exec');
+  const rows = [['path', `MiB/s (median of ${RUNS})`, 'runs (MiB/s)', '÷ docker exec sh', '÷ ctr task exec']];
+  for (const [label, runs] of samples) {
+    const r = rate(label);
+    const vs = (base: number): string =>
+      label.startsWith('kubectl') ? `${(r / base).toFixed(2)} ${mark(r / base >= 0.5)}` : '';
+    rows.push([label, r.toFixed(1), runs.map((x) => mibps(x).toFixed(0)).join(' / '), vs(docker), vs(ctr)]);
+  }
+  return rows;
+}
+
+/** Starts `kubectl port-forward pod/web :80`, runs both loads through it, stops it. */
+async function forwarded(p: Paths, v: KubectlVersion, env: NodeJS.ProcessEnv): Promise<Load[]> {
+  step = `kubectl ${v} port-forward: waiting for "Forwarding from"`;
+  const child = spawn(kubectlPath(v)!, ['port-forward', 'pod/web', ':80'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const m = await waitForOutput(child, /Forwarding from 127\.0\.0\.1:(\d+) -> 80/, 30_000);
+    child.stdout.resume(); // one "Handling connection" line per request: keep draining or kubectl blocks
+    child.stderr.resume();
+    const port = Number(m[1]);
+    const out: Load[] = [];
+    for (const conc of [1, 10]) {
+      step = `kubectl ${v} port-forward: load, concurrency ${conc}`;
+      out.push(
+        await runLoad(
+          process.execPath,
+          ['--input-type=module', '-'],
+          loadScript('127.0.0.1', port, REQUESTS, conc),
+        ),
+      );
+    }
+    return out;
+  } finally {
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}
+
+async function portForward(p: Paths, podIP: string, env: NodeJS.ProcessEnv): Promise<string[][]> {
+  const direct: Load[] = [];
+  for (const conc of [1, 10]) {
+    step = `direct load from the node, concurrency ${conc}`;
+    direct.push(
+      await runLoad(
+        'docker',
+        ['exec', '-i', p.container, 'node', '--input-type=module', '-'],
+        loadScript(podIP, 80, REQUESTS, conc),
+      ),
+    );
+  }
+  const rows = [['path', 'concurrency', 'requests', 'req/s', 'p50', 'p99', 'req/s ratio', 'p99 ratio']];
+  const row = (label: string, conc: number, l: Load, base?: Load): string[] => [
+    label,
+    String(conc),
+    String(l.n),
+    l.rps.toFixed(0),
+    `${l.p50.toFixed(2)} ms`,
+    `${l.p99.toFixed(2)} ms`,
+    base ? (l.rps / base.rps).toFixed(2) : '',
+    base ? (l.p99 / base.p99).toFixed(1) : '',
+  ];
+  direct.forEach((l, i) => rows.push(row('node → pod IP', i ? 10 : 1, l)));
+  for (const v of VERSIONS)
+    (await forwarded(p, v, env)).forEach((l, i) =>
+      rows.push(row(`kubectl ${v} port-forward`, i ? 10 : 1, l, direct[i])),
+    );
+  return rows;
+}
+
+async function main(): Promise<void> {
+  for (const v of VERSIONS) if (!kubectlPath(v)) throw new Error(`kubectl.${v} not found beside kubectl`);
+  step = 'node images';
+  await ensureNodeImages(new Docker());
+  const name = benchClusterName('streams');
+  const home = mkdtempSync(join(tmpdir(), 'berth-bench-home-'));
+  let berth: BenchBerth | undefined;
+  const watchdog = setTimeout(() => {
+    console.error(`streams bench: over ${DEADLINE_MS / 1000} s, stuck at: ${step}`);
+    void (async () => {
+      await berth?.stop();
+      await removeCluster(name);
+      process.exit(1);
+    })();
+  }, DEADLINE_MS);
+  try {
+    step = 'berth up (1 Docker node)';
+    berth = await startBerth(['--driver', 'docker', '--nodes', '1', '--name', name], 180_000);
+    const env = { ...process.env, KUBECONFIG: berth.kubeconfig, HOME: home };
+    step = 'image load';
+    loadBusybox(berth.dataDir);
+    const client = kubeClient(berth.kubeconfig);
+    step = 'pod web Running';
+    await timePodsRunning(client, 'default', [webPod], 90_000);
+    const pod = await client.get(podsRef, 'default', 'web');
+    client.close();
+    const status = pod['status'] as { podIP?: string; containerStatuses?: { containerID?: string }[] };
+    const containerId = status.containerStatuses?.[0]?.containerID?.replace(/^containerd:\/\//, '');
+    if (!status.podIP || !containerId)
+      throw new Error(`pod web has no IP or container id: ${JSON.stringify(status)}`);
+    const p: Paths = {
+      container: `berth-${name}.${name}-worker-1`,
+      containerId,
+      kubectl: (v, args, discardStdout = false) =>
+        runOk(kubectlPath(v)!, args, { env, timeoutMs: transferTimeout(), discardStdout }),
+    };
+    const execRows = await execThroughput(p);
+    const pfRows = await portForward(p, status.podIP, env);
+    const when = new Date().toISOString();
+    console.log(`Exec throughput, ${MIB} MiB of stdout, 1 Docker node (${when}); target ratio ≥ 0.5`);
+    console.log(table(execRows));
+    console.log(
+      `\nPort-forward vs node → pod IP, HTTP GET with a new connection each, ≤ ${REQUESTS} requests or ${LOAD_BUDGET_MS / 1000} s`,
+    );
+    console.log(table(pfRows));
+  } finally {
+    clearTimeout(watchdog);
+    await berth?.stop();
+    await removeCluster(name);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+await main();
