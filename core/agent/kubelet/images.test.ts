@@ -29,7 +29,7 @@ describe('image pulls', () => {
       ),
     });
     assert.deepEqual(authFromSecrets('reg.example:5000/app:1', [cfg]), {
-      serverAddress: 'reg.example:5000',
+      serverAddress: 'https://reg.example:5000',
       username: 'u',
       password: 'p:w',
     });
@@ -38,7 +38,7 @@ describe('image pulls', () => {
       '.dockercfg': b64(JSON.stringify({ 'https://index.docker.io/v1/': { username: 'a', password: 'b' } })),
     });
     assert.deepEqual(authFromSecrets('busybox', [legacy]), {
-      serverAddress: 'docker.io',
+      serverAddress: 'https://registry-1.docker.io',
       username: 'a',
       password: 'b',
     });

@@ -35,6 +35,15 @@ function normalizeRegistryKey(key: string): string {
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
+/**
+ * The CRI AuthConfig.serverAddress for a registry host. containerd (1.6 and later) parses it as a URL
+ * and gives the credentials only to the host whose name equals the URL's host, so it needs a scheme
+ * ("reg:5000" alone does not parse, "docker.io" has no host) and Docker Hub's real host name.
+ */
+export function criServerAddress(registry: string): string {
+  return `https://${registry === 'docker.io' ? 'registry-1.docker.io' : registry}`;
+}
+
 interface DockerAuth {
   username?: string;
   password?: string;
@@ -76,7 +85,7 @@ export function authFromSecrets(image: string, secrets: KObject[]): CriAuthConfi
         }
       }
       return {
-        serverAddress: want,
+        serverAddress: criServerAddress(want),
         ...(username ? { username } : {}),
         ...(password ? { password } : {}),
         ...(a.identitytoken ? { identityToken: a.identitytoken } : {}),
