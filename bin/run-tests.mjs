@@ -52,11 +52,16 @@ for (const suite of want) {
   if (!files.length) continue;
   console.log(`» ${suite} tests (${files.length} files)`);
   const concurrency = suite === 'unit' ? '2' : '1';
+  // A test that hangs fails after this long instead of stalling CI until its 90-minute limit, and a
+  // file whose tests are done but which still holds an open handle is ended instead of hanging.
+  const timeoutMs = suite === 'unit' ? 120_000 : 900_000;
   failed |= run(process.execPath, [
     '--import',
     'tsx',
     '--test',
     `--test-concurrency=${concurrency}`,
+    `--test-timeout=${timeoutMs}`,
+    '--test-force-exit',
     '--test-reporter=spec',
     ...files,
   ]);

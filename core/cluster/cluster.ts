@@ -26,8 +26,12 @@ import { Scheduler } from '../scheduler/scheduler.ts';
 import type { NodeDriver } from '../nodes/driver.ts';
 import { SimulatedNodeDriver, type SimulatedDriverOptions } from '../nodes/simulated/driver.ts';
 import { DockerNodeDriver } from '../nodes/docker/driver.ts';
-import { createLocalPathProvisioner, standardStorageClass } from '../nodes/local-path.ts';
-import { provisioners } from '../nodes/provisioner.ts';
+import {
+  LOCAL_PATH_PROVISIONER,
+  createLocalPathProvisioner,
+  standardStorageClass,
+} from '../nodes/local-path.ts';
+import { MemoryProvisioner, ProvisionerRegistry, provisioners } from '../nodes/provisioner.ts';
 import { startLoadBalancers, type LoadBalancerController } from './load-balancer.ts';
 import { startClusterIngress } from '../ingress/start.ts';
 import type { IngressController } from '../ingress/controller.ts';
@@ -154,6 +158,19 @@ function loadConfig(path: string, opts: StartClusterOptions): ClusterConfig {
     podCIDR: '10.244.0.0/16',
     createdAt: new Date().toISOString(),
   };
+}
+
+/** Creates the default StorageClass "standard" unless it exists (a restart, or the user replaced it). */
+function ensureStandardStorageClass(client: InProcessClient): void {
+  try {
+    client.create(
+      { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' },
+      '',
+      standardStorageClass(),
+    );
+  } catch (e) {
+    if (!(e instanceof StatusError && e.code === 409)) throw e;
+  }
 }
 
 /** The node agent's configuration for a node of this cluster. */
@@ -391,6 +408,8 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       }
     };
     const informers = new SharedInformerFactory(controllers);
+    // This cluster's provisioners (falling back to the process-wide registry tests register in).
+    const clusterProvisioners = new ProvisionerRegistry(provisioners);
     const disabled = new Set(opts.disableControllers ?? []);
     const running: Controller[] = [];
     for (const entry of CONTROLLERS)
@@ -404,6 +423,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
             serviceAccountTokens: saTokens,
             podCIDR: config.podCIDR,
             serviceCIDR: config.serviceCIDR,
+            provisioners: clusterProvisioners,
           }),
         );
     informers.start();
@@ -420,7 +440,6 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       );
     }
     let driver: NodeDriver | undefined;
-    let unregisterProvisioner: (() => void) | undefined;
     let loadBalancers: LoadBalancerController | undefined;
     let ingress: IngressController | undefined;
     if (docker) {
@@ -440,18 +459,8 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       });
       // StorageClass "standard" (the default): a directory on the node that runs the pod.
       const node = docker;
-      unregisterProvisioner = provisioners.register(
-        createLocalPathProvisioner((n, argv) => node.exec(n, argv)),
-      );
-      try {
-        controllers.create(
-          { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' },
-          '',
-          standardStorageClass(),
-        );
-      } catch (e) {
-        if (!(e instanceof StatusError && e.code === 409)) throw e;
-      }
+      clusterProvisioners.register(createLocalPathProvisioner((n, argv) => node.exec(n, argv)));
+      ensureStandardStorageClass(controllers);
       await ensureNodes(docker, config.name, opts.nodes ?? 0);
       const count = (await docker.list()).length;
       if (count) await waitForReadyNodes(controllers, count, opts.waitForNodesMs ?? 120_000, opts.progress);
@@ -462,6 +471,12 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
         opts.simulated,
       );
       driver = sim;
+      // The same default StorageClass "standard" as on real nodes; its volumes exist only as
+      // PersistentVolumes (simulated pods mount nothing), so claims bind and StatefulSets start.
+      clusterProvisioners.register(
+        new MemoryProvisioner(LOCAL_PATH_PROVISIONER, '/var/lib/berth/local-path'),
+      );
+      ensureStandardStorageClass(controllers);
       const have = await sim.resume();
       const names = new Set(have.map((n) => n.name));
       for (let i = 1, count = have.length; count < (opts.nodes ?? 0); i++) {
@@ -486,7 +501,6 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
         await loadBalancers?.stop();
         await ingress?.stop();
         await driver?.close();
-        unregisterProvisioner?.();
         scheduler?.stop();
         for (const c of running.reverse()) await c.stop();
         informers.stop();

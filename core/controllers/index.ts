@@ -28,6 +28,7 @@ import { ClusterRoleAggregationController } from './clusterrole-aggregation.ts';
 import { CsrSignerController } from './csr-signer.ts';
 import { ServiceAccountTokenController } from './serviceaccount-token.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
+import type { ProvisionerRegistry } from '../nodes/provisioner.ts';
 
 /** What every controller may use. */
 export interface ControllerContext {
@@ -45,6 +46,8 @@ export interface ControllerContext {
   caKeyPem?: string;
   /** The service-account token signer, for legacy token Secrets (that controller needs it). */
   serviceAccountTokens?: ServiceAccountTokens;
+  /** The cluster's dynamic volume provisioners (the process-wide registry when absent). */
+  provisioners?: ProvisionerRegistry;
 }
 
 /** A running controller. */
@@ -101,7 +104,7 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   { name: 'resourcequota', start: (c) => started(new ResourceQuotaController(c.client, c.informers)) },
   {
     name: 'persistentvolume-binder',
-    start: (c) => started(new PersistentVolumeBinder(c.client, c.informers)),
+    start: (c) => started(new PersistentVolumeBinder(c.client, c.informers, c.provisioners)),
   },
   { name: 'pvc-protection', start: (c) => started(new StorageProtectionController(c.client, c.informers)) },
   {

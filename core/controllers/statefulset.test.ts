@@ -9,7 +9,6 @@ import { InProcessClient, type ResourceRef } from '../client/in-process.ts';
 import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
 import { hashRevisionData, templateOfRevision } from './history.ts';
 import { waitFor } from '../testing/wait.ts';
-import { MemoryProvisioner, provisioners } from '../nodes/provisioner.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
@@ -23,11 +22,9 @@ let cluster: RunningCluster;
 let client: InProcessClient;
 
 // The claims of volumeClaimTemplates must bind before the scheduler places a pod (VolumeBinding), as on
-// any cluster: a default StorageClass whose provisioner makes the volumes.
-let unregister: () => void;
-
+// any cluster: simulated clusters have the default StorageClass "standard" with a provisioner, as
+// Docker-node clusters do.
 before(async () => {
-  unregister = provisioners.register(new MemoryProvisioner('berth.test/memory'));
   dir = mkdtempSync(join(tmpdir(), 'berth-sts-'));
   cluster = await startCluster({
     dataDir: dir,
@@ -41,17 +38,10 @@ before(async () => {
     username: 'test-admin',
     groups: ['system:masters', 'system:authenticated'],
   });
-  client.create({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' }, '', {
-    apiVersion: 'storage.k8s.io/v1',
-    kind: 'StorageClass',
-    metadata: { name: 'mem', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-    provisioner: 'berth.test/memory',
-  });
 });
 
 after(async () => {
   await cluster.stop();
-  unregister();
   rmSync(dir, { recursive: true, force: true });
 });
 

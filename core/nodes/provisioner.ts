@@ -48,9 +48,15 @@ export interface Provisioner {
   delete(pv: KObject): Promise<void>;
 }
 
-/** The provisioners a cluster knows, by name. */
+/**
+ * The provisioners a cluster knows, by name. A cluster has its own (two clusters in one process — the
+ * desktop app runs several — must not provision on each other's nodes); it falls back to a parent
+ * registry (the process-wide one, where tests register theirs).
+ */
 export class ProvisionerRegistry {
   private readonly byName = new Map<string, Provisioner>();
+
+  constructor(private readonly parent?: ProvisionerRegistry) {}
 
   /** Registers a provisioner (replacing one with the same name); returns the unregistration. */
   register(p: Provisioner): () => void {
@@ -61,11 +67,11 @@ export class ProvisionerRegistry {
   }
 
   get(name: string): Provisioner | undefined {
-    return this.byName.get(name);
+    return this.byName.get(name) ?? this.parent?.get(name);
   }
 
   names(): string[] {
-    return [...this.byName.keys()].sort();
+    return [...new Set([...this.byName.keys(), ...(this.parent?.names() ?? [])])].sort();
   }
 }
 
