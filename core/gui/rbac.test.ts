@@ -5,29 +5,16 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
-import { ClusterRegistry } from './clusters.ts';
-import { GuiService, type GuiSession } from './service.ts';
+import { startGuiServiceFixture, type GuiServiceFixture } from '../testing/gui-service-fixture.ts';
+import { waitFor } from '../testing/wait.ts';
+import type { GuiSession } from './service.ts';
 import { KubeApiError, KubeClient } from './kube-client.ts';
 import type { AccessMatrix, EventMessage, WatchBatchMessage, WatchEvent } from './contract.ts';
 import { bindingName } from './rbac-users.ts';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const SECRETS = { group: '', version: 'v1', resource: 'secrets' };
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function cell(m: AccessMatrix, label: string, verb: string) {
   const row = m.rows.find((r) => r.label === label);
@@ -46,23 +33,14 @@ async function rejection(p: Promise<unknown>): Promise<Error & { contractError?:
 }
 
 describe('GUI RBAC services', () => {
-  let dir: string;
-  let home: string;
-  let cluster: RunningCluster;
-  let service: GuiService;
   let session: GuiSession;
   let id: string;
-  const events: EventMessage[] = [];
+  let events: EventMessage[];
+  let fixture: GuiServiceFixture | undefined;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'berth-gui-rbac-'));
-    home = mkdtempSync(join(tmpdir(), 'berth-gui-rbac-home-'));
-    cluster = await startCluster({ dataDir: dir, apiPort: 0, driver: 'simulated', nodes: 1 });
-    service = new GuiService({
-      registry: new ClusterRegistry({ dataDirs: [dir], env: { HOME: home } }),
-      watch: { batchMs: 10 },
-    });
-    session = service.openSession((m) => events.push(m));
+    fixture = await startGuiServiceFixture('berth-gui-rbac');
+    ({ session, events } = fixture);
     id = (await session.call('clusters.list', {}))[0]!.id;
     await session.call('resources.apply', {
       cluster: id,
@@ -79,10 +57,7 @@ stringData: { k: v }
     });
   });
   after(async () => {
-    session?.close();
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   test('users: create with a RoleBinding to view, list, kubeconfig works with its certificate', async () => {
@@ -98,6 +73,11 @@ stringData: { k: v }
     assert.deepEqual(
       users.map((u) => u.name),
       ['alice'],
+    );
+    const created = Date.parse(users[0]?.created ?? '');
+    assert.ok(
+      Math.abs(Date.now() - created) < 60_000,
+      `created is when the user was issued: ${users[0]?.created}`,
     );
     const k = await session.call('users.kubeconfig', { cluster: id, name: 'alice' });
     assert.equal(k.fileName, 'alice.kubeconfig');

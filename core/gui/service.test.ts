@@ -5,28 +5,16 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startCluster, type RunningCluster } from '../cluster/cluster.ts';
-import { ClusterRegistry } from './clusters.ts';
-import { GuiService, type GuiSession } from './service.ts';
+import type { RunningCluster } from '../cluster/cluster.ts';
+import { startGuiServiceFixture, type GuiServiceFixture } from '../testing/gui-service-fixture.ts';
+import { waitFor } from '../testing/wait.ts';
+import type { GuiService, GuiSession } from './service.ts';
 import { WatchSubscription } from './watch.ts';
 import { fieldPath } from './apply.ts';
 import { buildEditorSchema, toJsonSchema } from './openapi-schema.ts';
 import { RESTARTED_AT_ANNOTATION } from './object-actions.ts';
 import type { EventMessage, JsonValue, KubeObject, WatchBatchMessage, WatchEvent } from './contract.ts';
 import type { KubeClient } from './kube-client.ts';
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' };
@@ -57,29 +45,19 @@ spec:
 `;
 
 describe('GUI services against a cluster', () => {
-  let dir: string;
-  let home: string;
   let cluster: RunningCluster;
   let session: GuiSession;
   let service: GuiService;
   let id: string;
-  const events: EventMessage[] = [];
+  let events: EventMessage[];
+  let fixture: GuiServiceFixture | undefined;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'berth-gui-'));
-    home = mkdtempSync(join(tmpdir(), 'berth-gui-home-'));
-    cluster = await startCluster({ dataDir: dir, apiPort: 0, driver: 'simulated', nodes: 1 });
-    service = new GuiService({
-      registry: new ClusterRegistry({ dataDirs: [dir], env: { HOME: home } }),
-      watch: { batchMs: 10 },
-    });
-    session = service.openSession((m) => events.push(m));
+    fixture = await startGuiServiceFixture('berth-gui');
+    ({ cluster, service, session, events } = fixture);
   });
   after(async () => {
-    session?.close();
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   test('clusters.list shows the data dir cluster as running', async () => {
