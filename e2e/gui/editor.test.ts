@@ -20,7 +20,15 @@ import type { Locator, Page } from 'playwright-core';
 import { startBerth, type BerthProcess } from '../harness/berth.ts';
 import { kubectlRunner, requireKubectl, type KubectlRunner } from '../harness/kubectl.ts';
 import { eventually } from '../harness/wait.ts';
-import { launchChromium, requireChromium, startServe, type Browser, type ServeProcess } from './harness.ts';
+import {
+  launchChromium,
+  openEditor,
+  pasteIntoEditor,
+  requireChromium,
+  startServe,
+  type Browser,
+  type ServeProcess,
+} from './harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const artifacts = join(root, 'test-artifacts', 'gui');
@@ -72,18 +80,7 @@ describe(
       await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
     };
     const editor = (): Locator => page.getByTestId('yaml-editor');
-    /** Replaces the whole text of the open Monaco editor with a paste (a clipboard paste event). */
-    const setText = async (text: string): Promise<void> => {
-      await editor().locator('.monaco-editor').first().click();
-      await page.keyboard.press('Control+A');
-      await page.keyboard.press('Delete');
-      await page.evaluate((t) => {
-        const data = new DataTransfer();
-        data.setData('text/plain', t);
-        const paste = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
-        document.activeElement?.dispatchEvent(paste);
-      }, text);
-    };
+    const setText = (text: string): Promise<void> => pasteIntoEditor(page, text);
     /** Waits until the editor's outcome line matches. */
     const outcome = (what: string, re: RegExp): Promise<boolean> =>
       eventually(what, async () =>
@@ -122,8 +119,7 @@ describe(
     });
 
     it('flags a schema error on its line before apply, and completes fields from the OpenAPI', async () => {
-      await page.getByTestId('nav-editor').click();
-      await editor().and(page.locator('[data-ready="true"]')).waitFor({ timeout: 30_000 });
+      await openEditor(page);
       await setText(
         MANIFEST('"three"').replace(
           '  name: web\nspec:\n  selector',
@@ -230,8 +226,7 @@ describe(
     });
 
     it('shows a server-side error at the line of its field', async () => {
-      await page.getByTestId('nav-editor').click();
-      await editor().and(page.locator('[data-ready="true"]')).waitFor({ timeout: 30_000 });
+      await openEditor(page);
       await setText(`apiVersion: v1
 kind: ConfigMap
 metadata:

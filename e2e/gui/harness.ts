@@ -144,3 +144,22 @@ export async function waitClusterRunning(page: Page, name: string, timeoutMs = 6
     .locator(`[data-testid=cluster-row][data-name="${name}"][data-phase=running]`)
     .waitFor({ timeout: timeoutMs });
 }
+
+/** Opens the manifest editor and waits until Monaco is ready. */
+export async function openEditor(page: Page): Promise<void> {
+  await page.getByTestId('nav-editor').click();
+  await page.getByTestId('yaml-editor').and(page.locator('[data-ready="true"]')).waitFor({ timeout: 30_000 });
+}
+
+/** Replaces the whole text of the open Monaco editor with a paste (a clipboard paste event). */
+export async function pasteIntoEditor(page: Page, text: string): Promise<void> {
+  await page.getByTestId('yaml-editor').locator('.monaco-editor').first().click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.evaluate((t) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', t);
+    const paste = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+    document.activeElement?.dispatchEvent(paste);
+  }, text);
+}

@@ -22,6 +22,8 @@ import { kubectlRunner, requireKubectl, type KubectlRunner } from '../harness/ku
 import {
   createClusterInGui,
   launchChromium,
+  openEditor,
+  pasteIntoEditor,
   requireChromium,
   startServe,
   waitClusterRunning,
@@ -35,11 +37,11 @@ const skip = requireChromium() ?? requireKubectl('1.33') ?? (await dockerAvailab
 if (skip) console.log(`# skipping GUI logs/exec e2e: ${skip}`);
 const name = uniqueClusterName('t-guis');
 
-const DEPLOYMENT = `apiVersion: apps/v1
+const DEPLOYMENT = (replicas: string): string => `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: talker, namespace: default }
 spec:
-  replicas: 2
+  replicas: ${replicas}
   selector: { matchLabels: { app: talker } }
   template:
     metadata: { labels: { app: talker } }
@@ -48,6 +50,11 @@ spec:
         - name: talk
           image: ${BUSYBOX_IMAGE}
           command: ['sh', '-c', 'i=0; while true; do echo "line-$i from $(hostname)"; i=$((i+1)); sleep 0.5; done']
+---
+apiVersion: v1
+kind: Service
+metadata: { name: talker, namespace: default }
+spec: { selector: { app: talker }, ports: [ { port: 80 } ] }
 `;
 
 /** Waits for `what`; on timeout the error carries the view's own status line (why nothing came). */
@@ -91,18 +98,6 @@ describe('GUI logs and exec (docker nodes)', { skip: skip ?? false, timeout: 900
     );
     assert.equal(load.status, 0, `berth image load: ${load.stdout}${load.stderr}`);
     kubectl = kubectlRunner('1.33', join(dataDir, 'kubeconfig'), home);
-    await kubectl.run(['apply', '-f', '-'], { input: DEPLOYMENT });
-    await kubectl.run(['rollout', 'status', 'deployment/talker', '--timeout=180s'], { timeoutMs: 200_000 });
-    const out = await kubectl.run([
-      'get',
-      'pods',
-      '-l',
-      'app=talker',
-      '-o',
-      'jsonpath={.items[*].metadata.name}',
-    ]);
-    pods = out.stdout.trim().split(/\s+/).sort();
-    assert.equal(pods.length, 2);
   });
   after(async () => {
     await page?.screenshot({ path: join(artifacts, 'streams-final.png') }).catch(() => {});
@@ -110,6 +105,48 @@ describe('GUI logs and exec (docker nodes)', { skip: skip ?? false, timeout: 900
     await serve?.stop();
     await new DockerNodeDriver({ cluster: name, docker }).destroy();
     rmSync(home, { recursive: true, force: true });
+  });
+
+  it('the editor flags a schema error, then applies a Deployment + Service whose pods turn Running live on the nodes', async () => {
+    await openEditor(page);
+    await pasteIntoEditor(page, DEPLOYMENT('"two"'));
+    // `replicas: "two"` (line 5) is flagged from the cluster's OpenAPI before anything is sent.
+    const bad = page.getByTestId('problem').and(page.locator('[data-line="5"]'));
+    await bad.waitFor({ timeout: 30_000 });
+    assert.match(await bad.innerText(), /integer/i);
+    await pasteIntoEditor(page, DEPLOYMENT('2'));
+    await page.getByTestId('problem').first().waitFor({ state: 'detached', timeout: 30_000 });
+    await page.getByTestId('editor-apply').click();
+    await page
+      .getByTestId('editor-outcome')
+      .filter({ hasText: 'applied 2 documents' })
+      .waitFor({ timeout: 30_000 });
+    await page.getByTestId('editor-close').click();
+    await page.getByTestId('nav-pods').click();
+    // Both pods turn Running in the open list (live from the watch, no reload).
+    await page.waitForFunction(
+      () => {
+        const sel = '[data-testid="table-pods"] [data-testid="row"][data-name^="talker-"]';
+        const rows = [...document.querySelectorAll<HTMLElement>(sel)];
+        // innerText keeps the cells apart (textContent runs "1/1Running0" together).
+        return rows.length === 2 && rows.every((e) => /\bRunning\b/.test(e.innerText));
+      },
+      undefined,
+      { timeout: 180_000 },
+    );
+    await page.screenshot({ path: join(artifacts, 'editor-applied-docker.png') });
+    const out = await kubectl.run([
+      'get',
+      'pods',
+      '-l',
+      'app=talker',
+      '-o',
+      'jsonpath={.items[*].metadata.name} {.items[*].status.phase}',
+    ]);
+    const words = out.stdout.trim().split(/\s+/);
+    pods = words.slice(0, 2).sort();
+    assert.deepEqual(words.slice(2), ['Running', 'Running'], out.stdout);
+    assert.match(await kubectl.ok(['get', 'service', 'talker', '-o', 'name']), /service\/talker/);
   });
 
   it("a pod's logs arrive live and search finds a line", async () => {
