@@ -260,6 +260,8 @@ export interface BerthUser {
   groups: string[];
   /** Certificate serial (hex). */
   serial: string;
+  /** When the certificate and kubeconfig were issued (RFC 3339), when known. */
+  created?: string;
   notAfter: string;
   /** On the cluster's revocation list: the API server refuses the certificate. */
   revoked: boolean;

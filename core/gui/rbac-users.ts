@@ -4,7 +4,7 @@
  * cluster's revocation list. Creating a user may also bind a ClusterRole to it, in a namespace (a
  * RoleBinding `<user>-<role>`) or cluster-wide (a ClusterRoleBinding of the same name).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { BerthUser, CreateUserParams, RbacObjectRef } from './contract.ts';
 import { checkUserName, createUser, listUsers, revokeUser, userKubeconfigPath } from '../cli/user.ts';
 import { resourcePath, type KubeClient } from './kube-client.ts';
@@ -21,8 +21,17 @@ function toBerthUser(r: {
   return { name: r.name, groups: r.groups, serial: r.serial, notAfter: r.notAfter, revoked: !!r.revoked };
 }
 
+/** When the user's kubeconfig was written: `berth user create` writes it once, with the certificate. */
+function createdAt(dataDir: string, name: string): { created?: string } {
+  try {
+    return { created: statSync(userKubeconfigPath(dataDir, name)).mtime.toISOString() };
+  } catch {
+    return {};
+  }
+}
+
 export function usersOf(dataDir: string): BerthUser[] {
-  return listUsers(dataDir).map(toBerthUser);
+  return listUsers(dataDir).map((r) => ({ ...toBerthUser(r), ...createdAt(dataDir, r.name) }));
 }
 
 function userNamed(dataDir: string, name: string): BerthUser {

@@ -206,6 +206,12 @@ stringData: { k: v }
     assert.equal(secretList.contractError?.code, 403);
     assert.match(secretList.message, /User "alice" cannot list resource "secrets"/);
     assert.deepEqual(await session.call('rbac.can', can), [{ allowed: false }]);
+    // Every write goes through the impersonating client too: alice (view) may not delete the pod.
+    const del = await rejection(
+      session.call('resources.delete', { cluster: id, ref: PODS, namespace: 'default', name: 'web' }),
+    );
+    assert.equal(del.contractError?.code, 403);
+    assert.match(del.message, /User "alice" cannot delete resource "pods"/);
     const exec = await rejection(
       session.call('terminal.open', {
         cluster: id,

@@ -297,11 +297,13 @@ export class GuiSession {
         const policy = optStr(p, 'propagationPolicy') ?? 'Background';
         if (!['Foreground', 'Background', 'Orphan'].includes(policy))
           throw new ContractViolation('propagationPolicy must be Foreground, Background or Orphan');
-        return reg
-          .client(cluster(p))
-          .request('DELETE', resourcePath(ref(p), optStr(p, 'namespace'), str(p, 'name')), {
+        return this.client(cluster(p)).request(
+          'DELETE',
+          resourcePath(ref(p), optStr(p, 'namespace'), str(p, 'name')),
+          {
             body: JSON.stringify({ kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: policy }),
-          });
+          },
+        );
       },
       'resources.scale': (p) =>
         scaleResource(this.client(cluster(p)), ref(p), str(p, 'namespace'), str(p, 'name'), replicas(p)),

@@ -13,15 +13,23 @@ export interface Column {
   cell(o: KubeObject, now: number): string;
 }
 
-export interface KindInfo {
+/** What a table of objects needs: its rows' columns and title (resource kinds, RBAC kinds). */
+export interface TableKind {
+  /** Names the table in the DOM (`table-<name>`). */
+  name: string;
+  title: string;
+  columns: Column[];
+  /** Rows of the list, when not by namespace/name (events: newest first). */
+  sort?: (a: KubeObject, b: KubeObject) => number;
+}
+
+export interface KindInfo extends TableKind {
   name: KindName;
   title: string;
   /** The Kubernetes kind (Pod, Deployment…). */
   kind: string;
   /** Has a scale subresource (the detail panel offers Scale). */
   scalable?: boolean;
-  /** Rows of the list, when not by namespace/name (events: newest first). */
-  sort?: (a: KubeObject, b: KubeObject) => number;
   ref: ResourceRef;
   namespaced: boolean;
   columns: Column[];

@@ -1,7 +1,7 @@
 /** App state: the clusters, the chosen cluster and namespace, the view, and the live lists. */
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
-import type { ClusterInfo, HostedClusterState } from '../../../electron/contract.ts';
+import type { ClusterInfo, HostedClusterState, ResourceRef } from '../../../electron/contract.ts';
 import { useConnection } from '../bridge.ts';
 import { downloadText } from '../download.ts';
 import { KINDS, NAMESPACES_REF, type KindName } from '../kinds.ts';
@@ -27,7 +27,7 @@ function loadSaved(): Saved {
 }
 
 /** What the main area shows: a resource list (`view`), or one of the other pages. */
-export type Page = 'resources' | 'clusters' | 'overview' | 'terminal' | 'logs';
+export type Page = 'resources' | 'clusters' | 'overview' | 'terminal' | 'logs' | 'rbac';
 
 export type TerminalTarget =
   { kind: 'shell' } | { kind: 'exec'; namespace: string; pod: string; container?: string };
@@ -172,12 +172,38 @@ export const useAppStore = defineStore('app', () => {
       ? { cluster: clusterId.value, ref: NAMESPACES_REF, generation: generation.value }
       : undefined,
   );
+  // The chosen namespace stays listed even when the namespace list cannot be read ("view as" a
+  // subject who may not list namespaces).
   const namespaceNames = computed(() =>
-    [...namespaces.state.value.items.values()].map((n) => n.metadata.name ?? '').sort(),
+    [
+      ...new Set([...namespaces.state.value.items.values()].map((n) => n.metadata.name ?? '')).add(
+        namespace.value,
+      ),
+    ]
+      .filter(Boolean)
+      .sort(),
   );
+
+  /**
+   * A live list of any kind in the chosen cluster (and namespace, for namespaced kinds), for views
+   * that list other kinds than the sidebar's (the RBAC page); the caller stops it when done.
+   */
+  function liveList(ref: ResourceRef, namespaced: boolean): LiveList {
+    return createLiveList(conn, () =>
+      clusterId.value
+        ? {
+            cluster: clusterId.value,
+            ref,
+            generation: generation.value,
+            ...(namespaced && namespace.value ? { namespace: namespace.value } : {}),
+          }
+        : undefined,
+    );
+  }
 
   return {
     connection: conn.state,
+    liveList,
     clusters,
     clustersError,
     clusterId,
