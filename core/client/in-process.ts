@@ -157,6 +157,56 @@ export class InProcessClient {
     }
   }
 
+  /**
+   * The scale subresource of any kind that serves one (what a polymorphic scale client reads): spec and
+   * status replicas and the label selector string, authorized as `get` on `<resource>/scale`.
+   */
+  getScale(
+    r: ResourceRef,
+    namespace: string,
+    name: string,
+  ): { replicas: number; statusReplicas: number; selector: string; resourceVersion: string } {
+    const s = this.served(r);
+    const sc = s.strategy.scale;
+    if (!sc)
+      throw errors.notFound(
+        { group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` },
+        name,
+      );
+    this.authorize(s, 'get', namespace, name, 'scale');
+    const obj = this.server.registry.get(s, namespace, name);
+    return {
+      replicas: sc.specReplicas(obj),
+      statusReplicas: sc.statusReplicas(obj),
+      selector: sc.selector(obj),
+      resourceVersion: obj.metadata.resourceVersion ?? '',
+    };
+  }
+
+  /** Sets spec.replicas through the scale subresource (authorized as `update` on `<resource>/scale`). */
+  updateScale(
+    r: ResourceRef,
+    namespace: string,
+    name: string,
+    replicas: number,
+    resourceVersion?: string,
+  ): void {
+    const s = this.served(r);
+    const sc = s.strategy.scale;
+    if (!sc)
+      throw errors.notFound(
+        { group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` },
+        name,
+      );
+    this.authorize(s, 'update', namespace, name, 'scale');
+    const next = deepCopy(this.server.registry.get(s, namespace, name));
+    sc.setSpecReplicas(next, replicas);
+    if (resourceVersion) next.metadata.resourceVersion = resourceVersion;
+    this.server.registry.update(s, namespace, name, next, this.server.context(this.user), {
+      fieldManager: this.manager(),
+    });
+  }
+
   /** This client behind the common (asynchronous) interface. */
   asKubeClient(): KubeClient {
     const run = <T>(f: () => T): Promise<T> => {

@@ -29,6 +29,7 @@ import { CsrSignerController } from './csr-signer.ts';
 import { ServiceAccountTokenController } from './serviceaccount-token.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { ProvisionerRegistry } from '../nodes/provisioner.ts';
+import { HorizontalPodAutoscalerController, type PodMetricsSource } from './horizontal-pod-autoscaler.ts';
 
 /** What every controller may use. */
 export interface ControllerContext {
@@ -48,6 +49,8 @@ export interface ControllerContext {
   serviceAccountTokens?: ServiceAccountTokens;
   /** The cluster's dynamic volume provisioners (the process-wide registry when absent). */
   provisioners?: ProvisionerRegistry;
+  /** The resource metrics API's pod metrics (metrics.k8s.io), for the HorizontalPodAutoscaler. */
+  podMetrics?: PodMetricsSource;
 }
 
 /** A running controller. */
@@ -105,6 +108,11 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   {
     name: 'persistentvolume-binder',
     start: (c) => started(new PersistentVolumeBinder(c.client, c.informers, c.provisioners)),
+  },
+  {
+    name: 'horizontalpodautoscaling',
+    start: (c) =>
+      started(new HorizontalPodAutoscalerController(c.client, c.informers, { podMetrics: c.podMetrics })),
   },
   { name: 'pvc-protection', start: (c) => started(new StorageProtectionController(c.client, c.informers)) },
   {

@@ -7,6 +7,7 @@ import { type FieldError, fieldErr } from '../../api/field-errors.ts';
 import type { Strategy } from '../types.ts';
 import { age } from '../printers.ts';
 import { ageColumn, info, nameColumn, num, resetStatus, spec, status } from '../workload.ts';
+import { defaultBehavior, type Behavior } from './hpa-behavior.ts';
 
 type Obj = Record<string, unknown>;
 interface Metric {
@@ -114,6 +115,8 @@ export const hpaV2Strategy: Strategy = {
   defaults(obj) {
     const s = (obj['spec'] ??= {}) as Obj;
     s['minReplicas'] ??= 1;
+    if (s['behavior'] && typeof s['behavior'] === 'object')
+      s['behavior'] = defaultBehavior(s['behavior'] as Behavior);
     if (!Array.isArray(s['metrics']) || s['metrics'].length === 0)
       s['metrics'] = [
         {
