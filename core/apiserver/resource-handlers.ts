@@ -309,7 +309,7 @@ export class ResourceHandlers {
     const created = this.registry.create(s, info.namespace, obj, c, {
       fieldManager: q.get('fieldManager') ?? userAgentManager(req),
     });
-    sendJSON(res, 201, created, warningHeader(warnings));
+    sendJSON(res, 201, created, warningHeader([...warnings, ...(c.warnings ?? [])]));
   }
 
   private async update(
@@ -329,7 +329,7 @@ export class ResourceHandlers {
       subresource,
       allowCreate: s.strategy.allowCreateOnUpdate ?? false,
     });
-    sendJSON(res, r.created ? 201 : 200, r.object, warningHeader(warnings));
+    sendJSON(res, r.created ? 201 : 200, r.object, warningHeader([...warnings, ...(c.warnings ?? [])]));
   }
 
   private async patch(
@@ -367,7 +367,9 @@ export class ResourceHandlers {
     const mode = fieldValidationOf(q);
     const c = { ...ctx, dryRun: dryRunOf(q.getAll('dryRun')) };
     // Retry on conflicts caused by concurrent writers (the patch itself carries no precondition unless it sets one).
+    const admissionWarnings = c.warnings?.length ?? 0;
     for (let attempt = 0; ; attempt++) {
+      c.warnings?.splice(admissionWarnings); // a retried attempt warns afresh
       const current = this.registry.tryGet(s, info.namespace, info.name);
       if (!current && !(isApply && !subresource)) throw errors.notFound(groupResource(s), info.name);
       let next: KObject;
@@ -390,7 +392,7 @@ export class ResourceHandlers {
               `the name of the object (${next.metadata.name}) does not match the name on the URL (${info.name})`,
             );
           const created = this.registry.create(s, info.namespace, next, c, {});
-          sendJSON(res, 201, created, warningHeader(warnings));
+          sendJSON(res, 201, created, warningHeader([...warnings, ...(c.warnings ?? [])]));
           return;
         }
         // A resourceVersion in the patch is a precondition; otherwise update against what we read.
@@ -404,7 +406,7 @@ export class ResourceHandlers {
           fieldManager: isApply ? undefined : fieldManager,
           subresource,
         });
-        sendJSON(res, 200, r.object, warningHeader(warnings));
+        sendJSON(res, 200, r.object, warningHeader([...warnings, ...(c.warnings ?? [])]));
         return;
       } catch (e) {
         const retriable =

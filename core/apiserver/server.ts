@@ -212,7 +212,13 @@ export class ApiServer {
       const authn = this.opts.authenticator.authenticate(req);
       const user = this.impersonate(req, authn);
       const info = parseRequestInfo(req.method ?? 'GET', path, q);
-      const ctx: RequestContext = { user, now: new Date(), dryRun: false, authorizer: this.opts.authorizer };
+      const ctx: RequestContext = {
+        user,
+        now: new Date(),
+        dryRun: false,
+        authorizer: this.opts.authorizer,
+        warnings: [],
+      };
       audit?.identify(authn, user, info);
 
       if (!info.isResourceRequest) {

@@ -58,6 +58,7 @@ import { defaultStorageClassAdmission, limitRanger } from '../apiserver/admissio
 import { resourceQuotaAdmission } from '../apiserver/admission/resource-quota.ts';
 import { storageObjectInUseProtection } from '../controllers/pv-protection.ts';
 import { defaultTolerationSeconds } from '../apiserver/admission/default-toleration-seconds.ts';
+import { podSecurity } from '../apiserver/admission/pod-security/plugin.ts';
 import { createFieldManager, createPatcher } from '../apiserver/patcher.ts';
 import { protobufDecoder } from '../apiserver/protobuf-body.ts';
 import { createOpenAPIProvider, createFieldValidator } from '../apiserver/openapi-provider.ts';
@@ -343,6 +344,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       namespaceLifecycle(s.registry),
       limitRanger(s.registry),
       serviceAccountPlugin(s.registry),
+      podSecurity(s.registry),
       serviceAllocation(s.registry, config.serviceCIDR),
       defaultTolerationSeconds(),
       defaultStorageClassAdmission(s.registry),

@@ -56,6 +56,8 @@ export interface RequestContext {
   authorizer: import('../auth/types.ts').Authorizer;
   /** The subresource being written (status, binding, …), as admission attributes carry it. */
   subresource?: string;
+  /** Admission warnings for the response's Warning header (set per API request; absent in-process). */
+  warnings?: string[];
 }
 
 export interface UserInfo {
