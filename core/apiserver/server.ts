@@ -37,6 +37,9 @@ import { podPortForwardHandler } from './subresources/pod-portforward.ts';
 import { isWebSocketUpgrade, rejectUpgrade } from '../streams/upgrade.ts';
 import type { Duplex } from 'node:stream';
 import type { AuditLog } from './audit.ts';
+import { MetricsApi, type MetricsProvider } from './metrics-api.ts';
+import { CustomResourceServing, withCustomResourcePruning } from '../apiextensions/serving.ts';
+import { customResourceOpenAPI } from '../openapi/custom-resources.ts';
 
 export interface VersionInfo {
   major: string;
@@ -79,6 +82,8 @@ export class ApiServer {
   readonly table: ResourceTable;
   readonly registry: GenericRegistry;
   readonly handlers: ResourceHandlers;
+  readonly customResources: CustomResourceServing;
+  private readonly openapi?: OpenAPIProvider;
   /** Listeners: loopback, and the cluster bridge's gateway when nodes must reach the server. */
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -90,8 +95,12 @@ export class ApiServer {
       registry: this.registry,
       protobuf: opts.protobuf,
       patcher: opts.patcher,
-      fieldValidator: opts.fieldValidator,
+      fieldValidator: withCustomResourcePruning(opts.fieldValidator),
     });
+    // Custom resources: served from the stored CRDs (at once for those already established).
+    this.customResources = new CustomResourceServing(this.registry, this.table);
+    this.customResources.start();
+    this.openapi = opts.openapi && customResourceOpenAPI(opts.openapi, this.table, opts.version.gitVersion);
     this.handlers.extraSubresources.set('/pods/binding', podBindingHandler(this.registry, opts.protobuf));
     this.handlers.extraSubresources.set('/pods/eviction', podEvictionHandler(this.registry, opts.protobuf));
     const nodes = new NodeConnector(this.registry, this.table, opts.nodeClient);
@@ -107,6 +116,14 @@ export class ApiServer {
 
   /** Streaming pod subresources, reached through HTTP upgrades (WebSocket or SPDY/3.1). */
   private readonly upgrades = new Map<string, UpgradeHandler>();
+
+  /** metrics.k8s.io, once a provider is given (serveMetrics). */
+  private metrics?: MetricsApi;
+
+  /** Serves the resource metrics API (metrics.k8s.io/v1beta1) from `provider`; lists it in discovery. */
+  serveMetrics(provider: MetricsProvider): void {
+    this.metrics = new MetricsApi(provider);
+  }
 
   /** A request context for in-process callers (controllers) acting as `user`. */
   context(user: UserInfo, dryRun = false): RequestContext {
@@ -149,6 +166,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    this.customResources.stop();
     const all = this.servers.splice(0);
     for (const sock of this.sockets) sock.destroy();
     await Promise.all(all.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
@@ -236,7 +254,9 @@ export class ApiServer {
         });
         return this.nonResource(req, res, path, q);
       }
-      const served = this.table.lookup(info.apiGroup, info.apiVersion, info.resource);
+      const metricsApi = this.metrics;
+      const metrics = metricsApi?.lookup(info);
+      const served = this.table.lookup(info.apiGroup, info.apiVersion, info.resource) ?? metrics;
       if (!served) throw errors.pathNotFound();
       if (served.strategy.info.namespaced === false && info.namespace) throw errors.pathNotFound();
       this.authorize({
@@ -251,6 +271,7 @@ export class ApiServer {
         name: info.name,
         path,
       });
+      if (metricsApi && served === metrics) return metricsApi.handle(req, res, info, served, q);
       await this.handlers.handle(req, res, info, served, ctx, q);
     } catch (e) {
       if (!res.headersSent) sendError(res, e);
@@ -333,32 +354,33 @@ export class ApiServer {
     }
     if (path === '/version') return sendJSON(res, 200, this.opts.version);
     const host = req.headers.host ?? '127.0.0.1';
+    const table = this.metrics?.discoveryTable(this.table) ?? this.table;
     if (path === '/api') {
       const v = negotiateDiscovery(req.headers.accept);
       return v
-        ? this.sendCached(req, res, aggregatedDiscovery(this.table, 'api', v), aggregatedContentType(v))
+        ? this.sendCached(req, res, aggregatedDiscovery(table, 'api', v), aggregatedContentType(v))
         : this.sendCached(req, res, apiVersions(host));
     }
     if (path === '/apis') {
       const v = negotiateDiscovery(req.headers.accept);
       return v
-        ? this.sendCached(req, res, aggregatedDiscovery(this.table, 'apis', v), aggregatedContentType(v))
-        : this.sendCached(req, res, apiGroupList(this.table));
+        ? this.sendCached(req, res, aggregatedDiscovery(table, 'apis', v), aggregatedContentType(v))
+        : this.sendCached(req, res, apiGroupList(table));
     }
     let m: RegExpExecArray | null;
     if ((m = /^\/api\/([^/]+)$/.exec(path))) {
-      const doc = apiResourceList(this.table, '', m[1]!);
+      const doc = apiResourceList(table, '', m[1]!);
       if (doc) return this.sendCached(req, res, doc);
     }
     if ((m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path))) {
-      const doc = apiResourceList(this.table, m[1]!, m[2]!);
+      const doc = apiResourceList(table, m[1]!, m[2]!);
       if (doc) return this.sendCached(req, res, doc);
     }
     if ((m = /^\/apis\/([^/]+)$/.exec(path))) {
-      const doc = apiGroup(this.table, m[1]!);
+      const doc = apiGroup(table, m[1]!);
       if (doc) return this.sendCached(req, res, doc);
     }
-    const oa = this.opts.openapi;
+    const oa = this.openapi;
     if (oa && path === '/openapi/v2') {
       const body = oa.v2();
       res.writeHead(200, {

@@ -259,6 +259,11 @@ export class InProcessClient {
       }));
   }
 
+  /** Calls `listener` when the served resources change (custom resources come and go); returns the unsubscribe. */
+  onResourcesChanged(listener: () => void): () => void {
+    return this.server.table.onChange(listener);
+  }
+
   /** The resource serving a kind of an apiVersion (e.g. "apps/v1", "Deployment"), if served. */
   resourceFor(apiVersion: string, kind: string): ResourceRef | undefined {
     const [group, version] = apiVersion.includes('/')

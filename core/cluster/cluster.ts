@@ -18,6 +18,7 @@ import { InProcessClient } from '../client/in-process.ts';
 import { openStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { allStrategies } from '../registry/index.ts';
+import { startClusterMetrics, type MetricsStore } from '../metrics/index.ts';
 import { serviceAccountPlugin } from '../apiserver/admission/service-account.ts';
 import { podSchedulingVerdictHandler } from '../apiserver/subresources/pod-scheduling-verdict.ts';
 import { SharedInformerFactory } from '../client/informer.ts';
@@ -143,6 +144,8 @@ export interface RunningCluster {
   driver?: NodeDriver;
   /** The API client the controllers use (system:kube-controller-manager). */
   controllerClient: InProcessClient;
+  /** Resource metrics (metrics.k8s.io): the latest usage per node, pod and container. */
+  metrics: MetricsStore;
   stop(): Promise<void>;
 }
 
@@ -413,6 +416,13 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
     // This cluster's provisioners (falling back to the process-wide registry tests register in).
     const clusterProvisioners = new ProvisionerRegistry(provisioners);
     const disabled = new Set(opts.disableControllers ?? []);
+    // Resource metrics: the node agents' usage every 15 s, served as metrics.k8s.io (kubectl top).
+    const metrics = startClusterMetrics({
+      informers,
+      credentials: { caPem: pki.ca.certPem, certPem: kubeletClient.certPem, keyPem: kubeletClient.keyPem },
+      log: (m) => opts.progress?.(m),
+    });
+    s.serveMetrics(metrics.store);
     const running: Controller[] = [];
     for (const entry of CONTROLLERS)
       if (!disabled.has(entry.name))
@@ -426,6 +436,9 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
             podCIDR: config.podCIDR,
             serviceCIDR: config.serviceCIDR,
             provisioners: clusterProvisioners,
+            // The HorizontalPodAutoscaler reads the metrics store directly, as kube-controller-manager
+            // reads metrics.k8s.io.
+            podMetrics: (ns, selector) => metrics.store.podMetrics(ns, selector),
           }),
         );
     informers.start();
@@ -499,7 +512,9 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       scheduler,
       driver,
       controllerClient: controllers,
+      metrics: metrics.store,
       async stop() {
+        metrics.stop();
         await loadBalancers?.stop();
         await ingress?.stop();
         await driver?.close();

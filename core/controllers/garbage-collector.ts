@@ -28,7 +28,9 @@ export class GarbageCollector {
   private readonly dependents = new Map<string, Set<string>>();
   private readonly queue = new Set<string>();
   private readonly attempts = new Map<string, number>();
-  private watchers: Watcher[] = [];
+  /** One watch per stored resource (`group/version/resource`); custom resources come and go. */
+  private readonly watchers = new Map<string, Watcher>();
+  private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -37,18 +39,34 @@ export class GarbageCollector {
   ) {}
 
   start(): void {
-    for (const ref of this.client.storageResources()) {
-      this.watchers.push(
-        this.client.watch(ref, '', { resourceVersion: '0' }, (type, obj) => this.observe(ref, type, obj)),
-      );
-    }
+    this.watchResources();
+    this.unsubscribe = this.client.onResourcesChanged(() => this.watchResources());
     this.schedule(0);
   }
 
   stop(): void {
-    for (const w of this.watchers) w.stop();
-    this.watchers = [];
+    this.unsubscribe?.();
+    for (const w of this.watchers.values()) w.stop();
+    this.watchers.clear();
     if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Watches every stored resource not yet watched; stops watching those no longer served. */
+  private watchResources(): void {
+    const refs = new Map(
+      this.client.storageResources().map((r) => [`${r.group}/${r.version}/${r.resource}`, r]),
+    );
+    for (const [key, w] of this.watchers)
+      if (!refs.has(key)) {
+        w.stop();
+        this.watchers.delete(key);
+      }
+    for (const [key, ref] of refs)
+      if (!this.watchers.has(key))
+        this.watchers.set(
+          key,
+          this.client.watch(ref, '', { resourceVersion: '0' }, (type, obj) => this.observe(ref, type, obj)),
+        );
   }
 
   private observe(ref: ResourceRef, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KObject): void {

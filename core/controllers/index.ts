@@ -30,6 +30,7 @@ import { ServiceAccountTokenController } from './serviceaccount-token.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-token.ts';
 import type { ProvisionerRegistry } from '../nodes/provisioner.ts';
 import { HorizontalPodAutoscalerController, type PodMetricsSource } from './horizontal-pod-autoscaler.ts';
+import { CustomResourceDefinitionController } from './customresourcedefinitions.ts';
 
 /** What every controller may use. */
 export interface ControllerContext {
@@ -78,6 +79,10 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   { name: 'namespace', start: (c) => started(new NamespaceController(c.client)) },
   { name: 'serviceaccount', start: (c) => started(new ServiceAccountController(c.client, c.caPem)) },
   { name: 'garbagecollector', start: (c) => started(new GarbageCollector(c.client)) },
+  {
+    name: 'customresourcedefinition',
+    start: (c) => started(new CustomResourceDefinitionController(c.client)),
+  },
   {
     name: 'replicaset',
     start: (c) => started(new ReplicaSetController(c.client, undefined, c.informers)),

@@ -13,6 +13,7 @@ import { eventsV1Strategy } from './events/events.ts';
 import { priorityClassStrategy } from './scheduling/priorityclasses.ts';
 import { selfSubjectReviewV1, selfSubjectReviewV1beta1 } from './authentication/selfsubjectreviews.ts';
 import { authorizationStrategies } from './authorization/reviews.ts';
+import { customResourceDefinitionStrategy } from './apiextensions/customresourcedefinitions.ts';
 
 export const groupStrategies: readonly Strategy[] = [
   ...appsStrategies,
@@ -30,4 +31,5 @@ export const groupStrategies: readonly Strategy[] = [
   pdbStrategy,
   eventsV1Strategy,
   priorityClassStrategy,
+  customResourceDefinitionStrategy,
 ];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../electron/contract.ts';
-import { nodeUsage, parseQuantity, percent, recentWarnings } from './overview-model.ts';
+import { nodeMetricsUsage, nodeUsage, parseQuantity, percent, recentWarnings } from './overview-model.ts';
 
 const obj = (o: Record<string, unknown>): KubeObject => o as unknown as KubeObject;
 
@@ -68,4 +68,24 @@ test('recentWarnings: only Warnings, newest first', () => {
     ['new', 'old'],
   );
   assert.equal(w[0]?.object, 'pod/p');
+});
+
+test('nodeUsage: actual usage from NodeMetrics where the metrics API has it', () => {
+  const node = (name: string): KubeObject =>
+    obj({ metadata: { name }, status: { allocatable: { cpu: '2', memory: '4Gi', pods: '110' } } });
+  const used = nodeMetricsUsage([
+    obj({
+      apiVersion: 'metrics.k8s.io/v1beta1',
+      kind: 'NodeMetrics',
+      metadata: { name: 'n1' },
+      usage: { cpu: '123456789n', memory: '1048576Ki' },
+    }),
+    obj({ metadata: { name: 'bad' }, usage: { cpu: 'x', memory: '1' } }),
+  ]);
+  assert.deepEqual([...used.keys()], ['n1']);
+  const [n1, n2] = nodeUsage([node('n1'), node('n2')], [], used);
+  assert.ok(Math.abs((n1?.used?.cpu ?? 0) - 0.123456789) < 1e-12);
+  assert.equal(n1?.used?.memory, 2 ** 30);
+  assert.equal(n2?.used, undefined);
+  assert.equal(nodeUsage([node('n1')], [])[0]?.used, undefined);
 });

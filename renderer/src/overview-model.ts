@@ -1,7 +1,8 @@
 /**
  * The Overview page's numbers, pure: per node its status, allocatable cpu/memory/pods, what its
  * non-terminated pods request (a pod's effective request: the larger of its containers' sum and
- * its largest init container, plus overhead — as the scheduler counts), and recent Warning events.
+ * its largest init container, plus overhead — as the scheduler counts), what it really uses (its
+ * metrics.k8s.io NodeMetrics, when the metrics API answers), and recent Warning events.
  */
 import type { Event as KubeEvent, Node, Pod } from 'kubernetes-types/core/v1';
 import type { KubeObject } from '../../electron/contract.ts';
@@ -68,9 +69,28 @@ export interface NodeUsage {
   pods: number;
   /** Pods per phase on this node (Running, Pending…). */
   phases: Record<string, number>;
+  /** Actual usage from its NodeMetrics (cpu in cores, memory working set in bytes), when known. */
+  used?: Requests;
 }
 
-export function nodeUsage(nodes: KubeObject[], pods: KubeObject[]): NodeUsage[] {
+/** Node name → usage, from metrics.k8s.io/v1beta1 NodeMetrics objects. */
+export function nodeMetricsUsage(metrics: KubeObject[]): Map<string, Requests> {
+  const out = new Map<string, Requests>();
+  for (const m of metrics) {
+    const u = (m as { usage?: Record<string, string> }).usage ?? {};
+    const cpu = parseQuantity(u['cpu']);
+    const memory = parseQuantity(u['memory']);
+    if (m.metadata.name && Number.isFinite(cpu) && Number.isFinite(memory))
+      out.set(m.metadata.name, { cpu, memory });
+  }
+  return out;
+}
+
+export function nodeUsage(
+  nodes: KubeObject[],
+  pods: KubeObject[],
+  used: Map<string, Requests> = new Map(),
+): NodeUsage[] {
   const byNode = new Map<string, NodeUsage>();
   for (const o of nodes) {
     const n = o as unknown as Node;
@@ -87,6 +107,7 @@ export function nodeUsage(nodes: KubeObject[], pods: KubeObject[]): NodeUsage[] 
       requested: { cpu: 0, memory: 0 },
       pods: 0,
       phases: {},
+      ...(used.has(o.metadata.name ?? '') ? { used: used.get(o.metadata.name ?? '') } : {}),
     });
   }
   for (const o of pods) {

@@ -27,6 +27,7 @@ service RuntimeService {
   rpc Attach(AttachRequest) returns (AttachResponse) {}
   rpc PortForward(PortForwardRequest) returns (PortForwardResponse) {}
   rpc Status(StatusRequest) returns (StatusResponse) {}
+  rpc ListContainerStats(ListContainerStatsRequest) returns (ListContainerStatsResponse) {}
 }
 
 service ImageService {
@@ -326,6 +327,35 @@ message Container {
   string image_id = 10;
 }
 message ListContainersResponse { repeated Container containers = 1; }
+
+// ---- container stats (resource metrics: cumulative cpu, memory working set) ----
+message UInt64Value { uint64 value = 1; }
+message ContainerStatsFilter {
+  string id = 1;
+  string pod_sandbox_id = 2;
+  map<string, string> label_selector = 3;
+}
+message ListContainerStatsRequest { ContainerStatsFilter filter = 1; }
+message ContainerAttributes {
+  string id = 1;
+  ContainerMetadata metadata = 2;
+  map<string, string> labels = 3;
+  map<string, string> annotations = 4;
+}
+message CpuUsage {
+  int64 timestamp = 1;                      // nanoseconds since the epoch
+  UInt64Value usage_core_nano_seconds = 2;  // cumulative
+}
+message MemoryUsage {
+  int64 timestamp = 1;
+  UInt64Value working_set_bytes = 2;
+}
+message ContainerStats {
+  ContainerAttributes attributes = 1;
+  CpuUsage cpu = 2;
+  MemoryUsage memory = 3;
+}
+message ListContainerStatsResponse { repeated ContainerStats stats = 1; }
 
 message ContainerStatusRequest {
   string container_id = 1;

@@ -20,6 +20,8 @@ import { parseLogQuery, resolveLogSource, streamLog, type LogSink } from './logs
 import { bridgePortForward } from './portforward.ts';
 import { bridgeRemoteCommand, type RemoteCommandOptions } from './remote-command.ts';
 import { AgentError, sendStatus, statusBody } from './status.ts';
+import { nodeSummary, sendSummary, type StatsCri } from './stats.ts';
+import type { Summary } from '../../metrics/summary.ts';
 
 export const AGENT_PORT = 10250;
 const PING_INTERVAL_MS = 20_000;
@@ -36,6 +38,8 @@ export interface AgentServerOptions {
   log: (msg: string) => void;
   /** Follow polling interval (default 1 s; a file watch wakes it sooner). */
   logPollMs?: number;
+  /** GET /stats/summary: the node's resource usage (stats.ts); 404 without. */
+  summary?: () => Promise<Summary>;
 }
 
 export interface AgentServer {
@@ -47,6 +51,7 @@ export interface AgentServer {
 
 type Route =
   | { kind: 'healthz' }
+  | { kind: 'stats' }
   | { kind: 'logs'; pod: PodRef; container: string }
   | { kind: 'exec' | 'attach'; pod: PodRef; container: string }
   | { kind: 'portForward'; pod: PodRef };
@@ -58,6 +63,7 @@ export function route(url: URL): Route | undefined {
   const pod = (ns: string, name: string): PodRef => ({ namespace: ns, name, ...(uid ? { uid } : {}) });
   const [head, ns, name, container] = parts;
   if (head === 'healthz' && parts.length === 1) return { kind: 'healthz' };
+  if (head === 'stats' && ns === 'summary' && parts.length === 2) return { kind: 'stats' };
   if (!ns || !name) return undefined;
   if (head === 'containerLogs' && container && parts.length === 4)
     return { kind: 'logs', pod: pod(ns, name), container };
@@ -169,7 +175,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
             throw new AgentError(404, `the server could not find the requested resource (${url.pathname})`);
           if (req.method !== 'GET' && req.method !== 'HEAD')
             throw new AgentError(405, `method ${req.method} not allowed`);
-          if (r.kind === 'healthz') {
+          if (r.kind === 'stats') {
+            if (!opts.summary) throw new AgentError(404, 'resource stats are not served here');
+            sendSummary(res, await opts.summary());
+          } else if (r.kind === 'healthz') {
             res.writeHead(200, { 'Content-Type': 'text/plain' });
             res.end('ok');
           } else if (r.kind === 'logs') await serveLogs(req, res, r, url.searchParams);
@@ -203,7 +212,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         authenticatePeer(req.socket as TLSSocket);
         const url = new URL(req.url ?? '/', 'https://agent');
         const r = route(url);
-        if (!r || r.kind === 'healthz' || r.kind === 'logs')
+        if (!r || r.kind === 'healthz' || r.kind === 'stats' || r.kind === 'logs')
           throw new AgentError(404, `the server could not find the requested resource (${url.pathname})`);
         const q = url.searchParams;
         const want = r.kind === 'portForward' ? AGENT_PORTFORWARD_PROTOCOL : V5_PROTOCOL;
@@ -286,10 +295,17 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
 
 /** The agent's endpoint with the node's serving certificate from the agent's files (main.ts). */
 export function startNodeEndpoint(
-  cri: StreamCri,
+  cri: StreamCri & StatsCri,
   dir: string | undefined,
   log: (m: string) => void,
 ): Promise<AgentServer> {
   const s = loadAgentSettings(dir);
-  return startAgentServer({ cri, certPem: s.servingCertPem, keyPem: s.servingKeyPem, caPem: s.caPem, log });
+  return startAgentServer({
+    cri,
+    certPem: s.servingCertPem,
+    keyPem: s.servingKeyPem,
+    caPem: s.caPem,
+    log,
+    summary: () => nodeSummary(cri, s.config.nodeName),
+  });
 }

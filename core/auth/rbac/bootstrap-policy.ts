@@ -259,6 +259,16 @@ export function defaultClusterRoles(): KObject[] {
     clusterRole('system:aggregate-to-admin', adminRules, { labels: aggregateTo('admin') }),
     clusterRole('system:aggregate-to-edit', editRules, { labels: aggregateTo('edit') }),
     clusterRole('system:aggregate-to-view', viewRules, { labels: aggregateTo('view') }),
+    // Berth serves metrics.k8s.io itself: the role metrics-server's manifests add, aggregated into
+    // view, edit and admin, so whoever may read pods may `kubectl top` them.
+    clusterRole('system:aggregated-metrics-reader', [rule(READ, ['metrics.k8s.io'], ['nodes', 'pods'])], {
+      labels: {
+        'k8s-app': 'metrics-server',
+        ...aggregateTo('admin'),
+        ...aggregateTo('edit'),
+        ...aggregateTo('view'),
+      },
+    }),
     clusterRole('system:basic-user', [
       rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
