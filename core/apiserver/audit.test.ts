@@ -20,7 +20,11 @@ async function serve(
     const audit = log.start(req, res);
     const url = new URL(req.url ?? '/', 'http://x');
     const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
-    audit?.identify(alice, impersonate ? { username: 'bob', groups: [] } : alice, info);
+    const annotations: Record<string, string> = {};
+    audit?.identify(alice, impersonate ? { username: 'bob', groups: [] } : alice, info, annotations);
+    // Admission runs after identify: what it records still reaches the event.
+    if (url.pathname.endsWith('/pods'))
+      annotations['pod-security.kubernetes.io/enforce-policy'] = 'baseline:latest';
     const r = reply(url.pathname);
     req.resume();
     req.on('end', () => {
@@ -93,8 +97,12 @@ test('one Metadata-level event per request: user, verb, objectRef, code; never b
   assert.equal(get.verb, 'get');
   assert.equal(get.responseStatus.code, 404);
   assert.equal(get.responseStatus.status, 'Failure');
+  assert.equal(create.annotations, undefined, 'no annotations: none recorded');
   const raw = readFileSync(log.path, 'utf8');
   assert.ok(!raw.includes('c2VjcmV0LXZhbHVl') && !raw.includes('secret-value'), 'no body data');
+  assert.equal(await call('POST', '/api/v1/namespaces/ns/pods', '{}'), 201);
+  const [, , pod] = (await lines(log.path, 3)) as AuditEvent[];
+  assert.deepEqual(pod?.annotations, { 'pod-security.kubernetes.io/enforce-policy': 'baseline:latest' });
 });
 
 test('impersonation is recorded; the file rotates past maxBytes keeping maxBackups files', async (t) => {

@@ -35,6 +35,8 @@ export interface AuditEvent {
     subresource?: string;
   };
   responseStatus: { metadata: Record<string, never>; code: number; status?: 'Failure' };
+  /** What admission recorded about the request (e.g. pod-security.kubernetes.io/audit-violations). */
+  annotations?: Record<string, string>;
   requestReceivedTimestamp: string;
   stageTimestamp: string;
 }
@@ -55,7 +57,13 @@ export interface AuditOptions {
 
 /** What the request path tells the log once it knows it. */
 export interface AuditHandle {
-  identify(authenticated: UserInfo, effective: UserInfo, info: RequestInfo): void;
+  /** `annotations` is read when the event is written: admission may add to it until then. */
+  identify(
+    authenticated: UserInfo,
+    effective: UserInfo,
+    info: RequestInfo,
+    annotations?: Record<string, string>,
+  ): void;
 }
 
 const SKIPPED_PATHS = new Set(['/healthz', '/livez', '/readyz']);
@@ -99,7 +107,14 @@ export class AuditLog {
     const path = uri.split('?')[0]!.replace(/\/+$/, '') || '/';
     if (SKIPPED_PATHS.has(path)) return undefined;
     const received = new Date();
-    let who: { authenticated: UserInfo; effective: UserInfo; info: RequestInfo } | undefined;
+    let who:
+      | {
+          authenticated: UserInfo;
+          effective: UserInfo;
+          info: RequestInfo;
+          annotations?: Record<string, string>;
+        }
+      | undefined;
     let written = false;
     let created: string | undefined;
     const finish = (): void => {
@@ -121,8 +136,8 @@ export class AuditLog {
     res.once('finish', finish);
     res.once('close', finish);
     return {
-      identify(authenticated, effective, info) {
-        who = { authenticated, effective, info };
+      identify(authenticated, effective, info, annotations) {
+        who = { authenticated, effective, info, annotations };
       },
     };
   }
@@ -132,7 +147,14 @@ export class AuditLog {
     res: ServerResponse,
     uri: string,
     received: Date,
-    who: { authenticated: UserInfo; effective: UserInfo; info: RequestInfo } | undefined,
+    who:
+      | {
+          authenticated: UserInfo;
+          effective: UserInfo;
+          info: RequestInfo;
+          annotations?: Record<string, string>;
+        }
+      | undefined,
     created: string | undefined,
   ): AuditEvent {
     const info = who?.info;
@@ -154,6 +176,7 @@ export class AuditLog {
     const ua = req.headers['user-agent'];
     if (ua) ev.userAgent = ua;
     if (who && who.effective !== who.authenticated) ev.impersonatedUser = toAuditUser(who.effective);
+    if (who?.annotations && Object.keys(who.annotations).length) ev.annotations = { ...who.annotations };
     if (info?.isResourceRequest)
       ev.objectRef = {
         resource: info.resource,

@@ -236,8 +236,9 @@ export class ApiServer {
         dryRun: false,
         authorizer: this.opts.authorizer,
         warnings: [],
+        auditAnnotations: {},
       };
-      audit?.identify(authn, user, info);
+      audit?.identify(authn, user, info, ctx.auditAnnotations);
 
       if (!info.isResourceRequest) {
         this.authorize({

@@ -58,6 +58,8 @@ export interface RequestContext {
   subresource?: string;
   /** Admission warnings for the response's Warning header (set per API request; absent in-process). */
   warnings?: string[];
+  /** Audit annotations admission adds to the request's audit event (set per API request). */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface UserInfo {

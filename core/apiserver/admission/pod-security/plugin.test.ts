@@ -19,6 +19,7 @@ const registry = () => fx.cluster.server.registry;
 const requestContext = (): RequestContext => ({
   ...fx.cluster.server.context({ username: 'alice', groups: ['system:masters', 'system:authenticated'] }),
   warnings: [],
+  auditAnnotations: {},
 });
 
 /** The StatusError `fn` throws (the test fails if it throws nothing or something else). */
@@ -119,6 +120,25 @@ test('enforce refuses, warn warns, a restricted pod passes silently', async () =
     `would violate PodSecurity "restricted:latest": ${RESTRICTED_PLAIN}`,
   ]);
   assert.deepEqual(createPod(pod(ns, 'locked', restrictedContext)).warnings, []);
+});
+
+test('audit: the enforced policy and what the audit level would refuse become audit annotations', async () => {
+  const ns = 'psa-audit';
+  await labelledNamespace(ns, {
+    'pod-security.kubernetes.io/enforce': 'baseline',
+    'pod-security.kubernetes.io/audit': 'restricted',
+  });
+  const ctx = requestContext();
+  createPod(pod(ns, 'plain'), ctx);
+  assert.deepEqual(ctx.auditAnnotations, {
+    'pod-security.kubernetes.io/enforce-policy': 'baseline:latest',
+    'pod-security.kubernetes.io/audit-violations': `would violate PodSecurity "restricted:latest": ${RESTRICTED_PLAIN}`,
+  });
+  assert.deepEqual(ctx.warnings, [], 'audit is not warn');
+  // A refused pod still records the enforced policy.
+  const refused = requestContext();
+  refusal(() => createPod(pod(ns, 'priv', { privileged: true }), refused));
+  assert.equal(refused.auditAnnotations?.['pod-security.kubernetes.io/enforce-policy'], 'baseline:latest');
 });
 
 test('pod updates: only significant changes are evaluated; status writes never are', async () => {

@@ -11,7 +11,9 @@
  *   ReplicationController, PodTemplate): warn only, never enforced (their pods are checked when created);
  * - namespaces: invalid PodSecurity labels are refused (422 Invalid) on create, and on update when they
  *   changed; an update to a stricter enforce level warns about the existing pods that would violate it.
- * The audit mode is parsed and validated, but our audit log records no annotations, so it has no output.
+ * Audit: the request's audit event gets upstream's annotations — pod-security.kubernetes.io/enforce-policy
+ * (the enforce level evaluated) and pod-security.kubernetes.io/audit-violations (what the audit level
+ * would refuse).
  */
 import { errors } from '../../../api/status.ts';
 import type { KObject } from '../../../api/object.ts';
@@ -58,6 +60,10 @@ export interface PodSecurityOptions {
   exemptions?: { usernames?: string[]; namespaces?: string[]; runtimeClasses?: string[] };
 }
 
+/** Audit annotations upstream's admission records. */
+export const ENFORCED_POLICY_ANNOTATION = 'pod-security.kubernetes.io/enforce-policy';
+export const AUDIT_VIOLATIONS_ANNOTATION = 'pod-security.kubernetes.io/audit-violations';
+
 export function podSecurity(registry: GenericRegistry, opts: PodSecurityOptions = {}): AdmissionPlugin {
   const defaults = opts.defaults ?? DEFAULT_POLICY;
   const exempt = {
@@ -89,15 +95,21 @@ export function podSecurity(registry: GenericRegistry, opts: PodSecurityOptions 
       if (!r) cache.set(key, (r = evaluatePod(lv, view.meta, view.spec)));
       return r;
     };
-    if (enforce) {
-      const r = resultFor(policy.enforce);
-      if (!r.allowed)
-        throw errors.forbidden(
-          { group: '', resource: 'pods' },
-          name,
-          `violates PodSecurity "${levelVersionString(policy.enforce)}": ${forbiddenDetail(r)}`,
-        );
+    const audit = ctx.auditAnnotations;
+    const enforced = enforce ? resultFor(policy.enforce) : undefined;
+    if (enforce && audit) audit[ENFORCED_POLICY_ANNOTATION] = levelVersionString(policy.enforce);
+    if (audit) {
+      const a = resultFor(policy.audit);
+      if (!a.allowed)
+        audit[AUDIT_VIOLATIONS_ANNOTATION] =
+          `would violate PodSecurity "${levelVersionString(policy.audit)}": ${forbiddenDetail(a)}`;
     }
+    if (enforced && !enforced.allowed)
+      throw errors.forbidden(
+        { group: '', resource: 'pods' },
+        name,
+        `violates PodSecurity "${levelVersionString(policy.enforce)}": ${forbiddenDetail(enforced)}`,
+      );
     if (!ctx.warnings) return;
     const w = resultFor(policy.warn);
     if (!w.allowed)
