@@ -4,7 +4,9 @@
  * 1. Exec throughput: `kubectl exec web -- sh -c 'head -c 100MiB /dev/zero'` read to the end on the host,
  *    vs `docker exec <node> ctr task exec` of the same command in the same container (the raw CRI-side
  *    path) and vs `docker exec <node> sh -c …` (the issue's baseline). kubectl 1.27 (SPDY/3.1) and 1.33
- *    (WebSocket v5), runs interleaved, median of BENCH_RUNS (default 3). Target: ratio ≥ 0.5.
+ *    (WebSocket v5), runs interleaved, median of BENCH_RUNS (default 3). Target: ratio ≥ 0.5. The CPU
+ *    each kubectl transfer costs the API server, the agent, containerd and the shim is read from /proc
+ *    (a figure that holds on a busy machine, where the wall-clock rates swing).
  * 2. Port-forward: HTTP GETs, a new connection each, through `kubectl port-forward pod/web :80` vs the
  *    same load sent to the pod IP from inside the node (same Node.js script, run by the node's Node.js),
  *    sequential and 10 at a time, BENCH_REQUESTS (default 2000) each, capped at 20 s; requests/s, p50/p99.
@@ -13,7 +15,7 @@
  * watchdog ends the run at BENCH_DEADLINE_S (default 240) with the step it was on.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -117,7 +119,78 @@ interface Paths {
   kubectl(v: KubectlVersion, args: string[], discardStdout?: boolean): ReturnType<typeof runOk>;
   container: string;
   containerId: string;
+  /** `berth up` (the API server runs in it) and the node container's init, for CPU accounting. */
+  berthPid: number;
+  nodePid: number;
 }
+
+/** user+system CPU ticks of a process (/proc/PID/stat fields 14 and 15); 0 once it is gone. */
+function cpuTicks(pid: number): number {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
+const TICKS_PER_S = 100;
+
+/**
+ * Where the CPU of a kubectl transfer goes, by process: the API server (`berth up`), and inside the
+ * node container (its processes are visible from the host) the agent, containerd and the pod's shim.
+ * Short-lived processes (the command, kubectl) are not counted.
+ */
+function cpuGroups(p: Paths): Map<string, number[]> {
+  const parent = new Map<number, number>();
+  const comm = new Map<number, string>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      comm.set(Number(d), st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')));
+      parent.set(Number(d), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const inNode = (pid: number): boolean => {
+    for (let q = pid, i = 0; q > 1 && i < 64; q = parent.get(q) ?? 0, i++) if (q === p.nodePid) return true;
+    return false;
+  };
+  const groups = new Map<string, number[]>([['API server', [p.berthPid]]]);
+  for (const [pid, c] of comm) {
+    if (!inNode(pid)) continue;
+    const g =
+      c === 'node'
+        ? 'agent'
+        : c === 'containerd'
+          ? 'containerd'
+          : c.startsWith('containerd-shim')
+            ? 'shim'
+            : '';
+    if (g) groups.set(g, [...(groups.get(g) ?? []), pid]);
+  }
+  return groups;
+}
+
+/** Runs `fn` and returns the CPU seconds each group used meanwhile. */
+async function cpuDuring(p: Paths, fn: () => Promise<unknown>): Promise<Map<string, number>> {
+  const groups = cpuGroups(p);
+  const before = new Map([...groups].map(([g, pids]) => [g, pids.map(cpuTicks)]));
+  await fn();
+  return new Map(
+    [...groups].map(([g, pids]) => [
+      g,
+      pids.reduce((sum, pid, i) => sum + Math.max(0, cpuTicks(pid) - (before.get(g)?.[i] ?? 0)), 0) /
+        TICKS_PER_S,
+    ]),
+  );
+}
+
+/** CPU seconds per group, per kubectl version, one sample per round. */
+const cpuSamples = new Map<string, Map<string, number[]>>();
 
 /** One 100 MiB transfer per path, interleaved; returns ms per path label. */
 async function execRound(p: Paths, round: number): Promise<Map<string, number>> {
@@ -151,8 +224,15 @@ async function execRound(p: Paths, round: number): Promise<Map<string, number>> 
       opts,
     ),
   );
-  for (const v of VERSIONS)
-    await timed(`kubectl ${v}`, () => p.kubectl(v, ['exec', 'web', '--', 'sh', '-c', PRODUCE], true));
+  for (const v of VERSIONS) {
+    const label = `kubectl ${v}`;
+    const cpu = await cpuDuring(p, () =>
+      timed(label, () => p.kubectl(v, ['exec', 'web', '--', 'sh', '-c', PRODUCE], true)),
+    );
+    const per = cpuSamples.get(label) ?? new Map<string, number[]>();
+    for (const [g, secs] of cpu) per.set(g, [...(per.get(g) ?? []), secs]);
+    cpuSamples.set(label, per);
+  }
   return ms;
 }
 
@@ -169,6 +249,17 @@ async function execThroughput(p: Paths): Promise<string[][]> {
     const vs = (base: number): string =>
       label.startsWith('kubectl') ? `${(r / base).toFixed(2)} ${mark(r / base >= 0.5)}` : '';
     rows.push([label, r.toFixed(1), runs.map((x) => mibps(x).toFixed(0)).join(' / '), vs(docker), vs(ctr)]);
+  }
+  return rows;
+}
+
+/** Median CPU seconds per 100 MiB by process group, for each kubectl version. */
+function execCpuRows(): string[][] {
+  const groups = ['API server', 'agent', 'containerd', 'shim'];
+  const rows = [['path', ...groups.map((g) => `${g} CPU-s`), 'sum']];
+  for (const [label, per] of cpuSamples) {
+    const vals = groups.map((g) => (median(per.get(g) ?? [0]) * 100) / MIB);
+    rows.push([label, ...vals.map((x) => x.toFixed(2)), vals.reduce((a, b) => a + b, 0).toFixed(2)]);
   }
   return rows;
 }
@@ -267,9 +358,13 @@ async function main(): Promise<void> {
     const containerId = status.containerStatuses?.[0]?.containerID?.replace(/^containerd:\/\//, '');
     if (!status.podIP || !containerId)
       throw new Error(`pod web has no IP or container id: ${JSON.stringify(status)}`);
+    const nodeContainer = `berth-${name}.${name}-worker-1`;
+    const nodeInfo = (await new Docker().getContainer(nodeContainer).inspect()) as { State: { Pid: number } };
     const p: Paths = {
-      container: `berth-${name}.${name}-worker-1`,
+      container: nodeContainer,
       containerId,
+      berthPid: berth.child.pid ?? 0,
+      nodePid: nodeInfo.State.Pid,
       kubectl: (v, args, discardStdout = false) =>
         runOk(kubectlPath(v)!, args, { env, timeoutMs: transferTimeout(), discardStdout }),
     };
@@ -278,6 +373,10 @@ async function main(): Promise<void> {
     const when = new Date().toISOString();
     console.log(`Exec throughput, ${MIB} MiB of stdout, 1 Docker node (${when}); target ratio ≥ 0.5`);
     console.log(table(execRows));
+    console.log(
+      `\nCPU seconds per 100 MiB of kubectl exec, by process (median of ${RUNS}; kubectl and the command not counted)`,
+    );
+    console.log(table(execCpuRows()));
     console.log(
       `\nPort-forward vs node → pod IP, HTTP GET with a new connection each, ≤ ${REQUESTS} requests or ${LOAD_BUDGET_MS / 1000} s`,
     );

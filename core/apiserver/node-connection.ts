@@ -6,6 +6,12 @@
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
+import {
+  awaitSpdyUpgrade,
+  SpdyDialError,
+  spdyUpgradeHeaders,
+  type UpgradedConnection,
+} from '../streams/spdy/client.ts';
 import type { KObject } from '../api/object.ts';
 import { errors, StatusError, type Status } from '../api/status.ts';
 import type { GenericRegistry } from './generic-registry.ts';
@@ -114,6 +120,26 @@ export class NodeConnector {
       req.on('error', (e) => reject(dialError(t, e)));
       req.end();
     });
+  }
+
+  /**
+   * A SPDY/3.1 upgrade to the agent, which tunnels it to the container runtime's streaming server
+   * (exec, attach, port-forward, as the kubelet proxies them). Resolves with the raw connection after
+   * the 101; another answer rejects with the agent's Status (or the streaming server's text as a 500).
+   */
+  async spdyTunnel(t: NodeTarget, path: string, protocols: readonly string[]): Promise<UpgradedConnection> {
+    const opts = this.tls(t);
+    const req = httpsRequest(this.url(t, 'https', path), {
+      ...opts,
+      method: 'POST',
+      headers: spdyUpgradeHeaders(protocols),
+    });
+    try {
+      return await awaitSpdyUpgrade(req);
+    } catch (e) {
+      if (e instanceof SpdyDialError) throw statusFromBody(e.statusCode ?? 500, e.message);
+      throw dialError(t, e as Error);
+    }
   }
 
   /**

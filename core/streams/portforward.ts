@@ -1,186 +1,93 @@
 /**
- * port-forward relays. Every forwarded TCP connection becomes ONE agent WebSocket
- * (`berth.portforward.v1`: binary = bytes, text "EOF" = the sender's direction ended, any other text =
- * the pod-side error, e.g. connection refused, followed by close 1011).
- *
- * User sides: SPDY (plain or tunnelled in a WebSocket) with an error/data stream pair per connection
- * keyed by `requestid`; and client-node's WebSocket framing (channels 2i/2i+1 per `ports` entry, each
- * opened by the port as a little-endian uint16).
+ * port-forward. The API server reaches the pod's sandbox through ONE agent tunnel per user session to
+ * the container runtime's streaming server (SPDY `portforward.k8s.io`), where every forwarded
+ * connection is an error/data stream pair sharing a `requestid`:
+ * - kubectl's SPDY (plain, or tunnelled in a WebSocket by 1.31+) already is that protocol: spliced
+ *   through as bytes (pod-portforward.ts);
+ * - client-node's WebSocket framing (channels 2i data / 2i+1 error per `ports` entry, each opened by
+ *   the port as a little-endian uint16) is translated here onto one SPDY client session, port i on
+ *   requestid i.
+ * The agent's own /portForward WebSocket (`berth.portforward.v1`, one per connection) serves the
+ * ingress (core/ingress/tunnel.ts).
  */
 import WebSocket, { createWebSocketStream } from 'ws';
 import type { Duplex } from 'node:stream';
-import type { SpdySession, SpdyStream } from './spdy/session.ts';
+import type { SpdyClientSession, SpdyClientStream } from './spdy/client.ts';
 import { channelMessage, messageBuffer, parseChannelMessage, portPrefix } from './ws-channels.ts';
+import { pipeToWebSocket } from './ws-pipe.ts';
 
 export const PORTFORWARD_SPDY_PROTOCOL = 'portforward.k8s.io';
 export const PORTFORWARD_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 export const AGENT_PORTFORWARD_PROTOCOL = 'berth.portforward.v1';
 
-/** Opens the agent WebSocket for one connection to `port`. */
-export type DialPort = (port: number) => Promise<WebSocket>;
-
-/** What one forwarded connection reports back to the user side. */
-interface ConnectionSink {
-  data(b: Buffer): boolean;
-  /** The pod side's direction ended. */
-  end(): void;
-  error(text: string): void;
-  /** Everything is over: release the user's resources. */
-  done(): void;
-  /** Called when the user side can take more after data() returned false. */
-  onDrain(cb: () => void): void;
+/** One forwarded connection on a streaming-server session: its error and data streams. */
+export interface ForwardedPair {
+  error: SpdyClientStream;
+  data: SpdyClientStream;
+  /** Resolves once both streams have ended (the pod side is done, a failure included); `data` must be read. */
+  done: Promise<void>;
 }
 
-/** A forwarded connection: the agent WebSocket and a user sink. Returns user → agent handlers. */
-function forwardConnection(
-  dial: DialPort,
+const ended = (s: SpdyClientStream): Promise<void> =>
+  new Promise((resolve) => {
+    if (s.readableEnded || s.destroyed) return resolve();
+    s.once('end', () => resolve());
+    s.once('close', () => resolve());
+  });
+
+/**
+ * Opens the stream pair for one connection to `port`, as client-go does (error first, our side of it
+ * ended at once); what the server writes on the error stream (e.g. connection refused) goes to
+ * `onError`.
+ */
+export function openForwardedPair(
+  session: SpdyClientSession,
   port: number,
-  sink: ConnectionSink,
-): { write(b: Buffer): void; end(): void; close(): void } {
-  let agent: WebSocket | undefined;
-  let closed = false;
-  const queue: (Buffer | string)[] = [];
-  const send = (m: Buffer | string): void => {
-    if (!agent) queue.push(m);
-    else if (agent.readyState === WebSocket.OPEN) agent.send(m, { binary: typeof m !== 'string' });
-  };
-  dial(port).then(
-    (ws) => {
-      if (closed) return ws.close(1000);
-      agent = ws;
-      for (const m of queue.splice(0)) send(m);
-      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-        const b = messageBuffer(data);
-        if (isBinary) {
-          if (!sink.data(b)) {
-            ws.pause();
-            sink.onDrain(() => ws.resume());
-          }
-        } else if (b.toString('utf8') === 'EOF') sink.end();
-        else sink.error(b.toString('utf8'));
-      });
-      ws.on('close', () => {
-        closed = true;
-        sink.done();
-      });
-    },
-    (e: unknown) => {
-      closed = true;
-      sink.error(e instanceof Error ? e.message : String(e));
-      sink.done();
-    },
-  );
-  return {
-    write: (b) => send(b),
-    end: () => send('EOF'),
-    close: () => {
-      closed = true;
-      agent?.close(1000);
-    },
-  };
+  requestId: number,
+  onError: (text: Buffer) => void,
+): ForwardedPair {
+  const headers = { port: String(port), requestid: String(requestId) };
+  const error = session.openStream({ streamtype: 'error', ...headers });
+  error.on('error', () => undefined);
+  error.on('data', onError);
+  error.end();
+  const data = session.openStream({ streamtype: 'data', ...headers });
+  data.on('error', () => undefined);
+  return { error, data, done: Promise.all([ended(error), ended(data)]).then(() => undefined) };
 }
 
-function parsePort(v: string | undefined): number | undefined {
-  if (!v || !/^\d+$/.test(v)) return undefined;
-  const n = Number(v);
-  return n >= 1 && n <= 65535 ? n : undefined;
-}
-
-/** SPDY port-forward (kubectl, plain or tunnelled). */
-export function relaySpdyPortForward(session: SpdySession, dial: DialPort): void {
-  const pairs = new Map<string, { error?: SpdyStream; data?: SpdyStream; started?: boolean }>();
-  const conns = new Set<{ close(): void }>();
-  session.on('close', () => {
-    for (const c of conns) c.close();
-    conns.clear();
-  });
-  session.on('stream', (s) => {
-    s.on('error', () => undefined);
-    const type = s.headers['streamtype'];
-    const id = s.headers['requestid'] ?? s.headers['port'] ?? '';
-    const pair = pairs.get(id) ?? {};
-    pairs.set(id, pair);
-    if (type === 'error') {
-      pair.error = s;
-      s.resume(); // the client FINs its side at once
-    } else if (type === 'data') pair.data = s;
-    else {
-      s.destroy();
-      return;
-    }
-    if (!pair.error || !pair.data || pair.started) return;
-    pair.started = true;
-    const { error, data } = pair as { error: SpdyStream; data: SpdyStream };
-    const finish = (): void => {
-      pairs.delete(id);
-      if (!data.writableEnded) data.end();
-      if (!error.writableEnded) error.end();
-    };
-    const port = parsePort(data.headers['port']);
-    if (port === undefined) {
-      error.write(`invalid port: ${JSON.stringify(data.headers['port'] ?? '')}`);
-      return finish();
-    }
-    const conn = forwardConnection(dial, port, {
-      data: (b) => data.writableEnded || data.write(b),
-      // The pod side ending ends the whole forward (containerd closes the pod connection then), as
-      // the kubelet does: FIN both streams. kubectl waits for the error stream before it closes.
-      end: finish,
-      error: (text) => !error.writableEnded && error.write(text),
-      done: () => {
-        conns.delete(conn);
-        finish();
-      },
-      onDrain: (cb) => data.once('drain', cb),
-    });
-    conns.add(conn);
-    data.on('data', (b: Buffer) => conn.write(b));
-    data.on('end', () => conn.end());
-    data.on('close', () => {
-      if (!data.readableEnded || !data.writableFinished) conn.close();
-    });
-  });
-}
-
-/** client-node's WebSocket port-forward: `?ports=P[,Q]` with channels 2i (data) and 2i+1 (error). */
-export function relayWebSocketPortForward(user: WebSocket, ports: number[], dial: DialPort): void {
-  const over = new Set<number>();
+/** client-node's WebSocket port-forward (`?ports=P[,Q]`) on one streaming-server session. */
+export function relayWebSocketPortForward(
+  user: WebSocket,
+  ports: number[],
+  session: SpdyClientSession,
+): void {
+  let over = 0;
   // The channel framing cannot half-close: the WebSocket ends once every port's pod side has ended.
-  const portOver = (i: number): void => {
-    over.add(i);
-    if (over.size === ports.length && user.readyState === WebSocket.OPEN) user.close(1000);
+  const portOver = (): void => {
+    if (++over === ports.length && user.readyState === WebSocket.OPEN) user.close(1000);
   };
-  const conns = ports.map((port, i) => {
+  const pairs = ports.map((port, i) => {
     const dataCh = 2 * i;
     const errCh = dataCh + 1;
     user.send(channelMessage(dataCh, portPrefix(port)));
     user.send(channelMessage(errCh, portPrefix(port)));
-    const conn = forwardConnection(dial, port, {
-      data: (b) => {
-        if (user.readyState === WebSocket.OPEN) user.send(channelMessage(dataCh, b));
-        return user.bufferedAmount < 4 * 1024 * 1024;
-      },
-      end: () => portOver(i),
-      error: (text) => user.readyState === WebSocket.OPEN && user.send(channelMessage(errCh, text)),
-      done: () => portOver(i),
-      onDrain: (cb) => {
-        const t = setInterval(() => {
-          if (user.readyState !== WebSocket.OPEN || user.bufferedAmount < 1024 * 1024) {
-            clearInterval(t);
-            cb();
-          }
-        }, 10);
-      },
+    const pair = openForwardedPair(session, port, i, (b) => {
+      if (user.readyState === WebSocket.OPEN) user.send(channelMessage(errCh, b));
     });
-    return conn;
+    void pipeToWebSocket(pair.data, user, (b) => channelMessage(dataCh, b));
+    void pair.done.then(portOver);
+    return pair;
   });
   user.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
     const m = parseChannelMessage(messageBuffer(data), false);
     if (!m || m.kind !== 'data' || m.channel % 2 !== 0) return;
-    conns[m.channel / 2]?.write(m.data);
+    const pair = pairs[m.channel / 2];
+    if (pair && !pair.data.writableEnded && !pair.data.destroyed) pair.data.write(m.data);
   });
-  user.on('close', () => {
-    for (const c of conns) c.close();
+  user.on('close', () => session.close());
+  session.onClose(() => {
+    if (user.readyState === WebSocket.OPEN) user.close(1000);
   });
 }
 

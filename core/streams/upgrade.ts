@@ -44,27 +44,37 @@ export function rejectUpgrade(socket: Duplex, code: number, body: unknown): void
   socket.once('finish', () => socket.destroy());
 }
 
-/** Sends the 101 for SPDY/3.1 and returns the socket, with any early bytes put back. */
-export function acceptSpdy(socket: Duplex, head: Buffer, protocol: string): Duplex {
+/** Sends the 101 for SPDY/3.1 (the socket then carries SPDY frames, or is spliced to a tunnel). */
+export function switchToSpdy(socket: Duplex, protocol: string): void {
   socket.write(
     'HTTP/1.1 101 Switching Protocols\r\n' +
       'Connection: Upgrade\r\n' +
       'Upgrade: SPDY/3.1\r\n' +
       `X-Stream-Protocol-Version: ${protocol}\r\n\r\n`,
   );
-  if (head.length) socket.unshift(head);
   keepSocketOpen(socket);
+}
+
+/** Sends the 101 for SPDY/3.1 and returns the socket, with any early bytes put back. */
+export function acceptSpdy(socket: Duplex, head: Buffer, protocol: string): Duplex {
+  switchToSpdy(socket, protocol);
+  if (head.length) socket.unshift(head);
   return socket;
 }
 
-/** Long-lived streams must not inherit any idle timeout from the HTTP server. */
-function keepSocketOpen(socket: Duplex): void {
+/**
+ * Long-lived streams must not inherit any idle timeout from the HTTP server; TCP keep-alives notice a
+ * vanished peer; small writes (a SYN_REPLY, a keystroke) go out at once.
+ */
+export function keepSocketOpen(socket: Duplex): void {
   const s = socket as Duplex & {
     setTimeout?: (ms: number) => void;
     setKeepAlive?: (on: boolean, ms: number) => void;
+    setNoDelay?: (on: boolean) => void;
   };
   s.setTimeout?.(0);
   s.setKeepAlive?.(true, 30_000);
+  s.setNoDelay?.(true);
 }
 
 /** The protocol each pending handshake answers with (handleProtocols is asked per request). */

@@ -7,8 +7,8 @@
  */
 import type WebSocket from 'ws';
 import { dialSpdy } from '../../streams/spdy/client.ts';
-import type { Inbox } from './inbox.ts';
-import { pipeToWebSocket } from './ws-pipe.ts';
+import type { Inbox } from '../../streams/inbox.ts';
+import { pipeToWebSocket } from '../../streams/ws-pipe.ts';
 
 const PROTOCOL = 'portforward.k8s.io';
 

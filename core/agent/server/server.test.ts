@@ -13,6 +13,9 @@ import type { CriContainer, CriContainerStatusResponse, CriPodSandbox } from '..
 import type { StreamCri } from './containers.ts';
 import { route, startAgentServer, type AgentServer } from './server.ts';
 import { get, openWebSocket, type EndpointTarget } from './test-client.ts';
+import { request } from 'node:https';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { awaitSpdyUpgrade, SpdyDialError, spdyUpgradeHeaders } from '../../streams/spdy/client.ts';
 
 const labels = (name: string, uid = 'u1'): Record<string, string> => ({
   'io.kubernetes.pod.namespace': 'ns',
@@ -20,6 +23,9 @@ const labels = (name: string, uid = 'u1'): Record<string, string> => ({
   'io.kubernetes.pod.uid': uid,
   'io.kubernetes.container.name': name,
 });
+
+/** containerd's streaming server for the tunnel test: set by the test, handed out for `exec … tunnel`. */
+let streamingUrl = '';
 
 function fakeCri(logDir: string): StreamCri & { calls: string[] } {
   const containers: CriContainer[] = [
@@ -91,6 +97,7 @@ function fakeCri(logDir: string): StreamCri & { calls: string[] } {
     },
     exec: (r) => {
       calls.push(`exec ${r.containerId} ${r.cmd.join(' ')}`);
+      if (r.cmd[0] === 'tunnel') return Promise.resolve(streamingUrl);
       return Promise.reject(Object.assign(new Error('CRI Exec: NOT_FOUND: no such container'), { code: 5 }));
     },
     attach: () => Promise.reject(new Error('unused')),
@@ -230,5 +237,74 @@ describe('agent endpoint: routing and authentication', () => {
       /^400 .*subprotocol must be berth.portforward.v1/,
     );
     assert.equal(server.openStreams(), 0);
+  });
+
+  test('a SPDY upgrade is tunnelled to the streaming server: its request, its 101, then bytes both ways', async () => {
+    let seen = '';
+    const runtime = createTcpServer((sock) => {
+      let head = '';
+      const onData = (b: Buffer): void => {
+        head += b.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        sock.off('data', onData);
+        seen = head.slice(0, end);
+        sock.write(
+          'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' +
+            'X-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
+        );
+        if (head.length > end + 4) sock.write(head.slice(end + 4));
+        sock.pipe(sock); // an echo after the upgrade
+      };
+      sock.on('data', onData);
+    });
+    await new Promise<void>((r) => runtime.listen(0, '127.0.0.1', r));
+    streamingUrl = `http://127.0.0.1:${(runtime.address() as AddressInfo).port}/exec/token-1`;
+    const upgrade = (t: EndpointTarget, path: string) =>
+      awaitSpdyUpgrade(
+        request({
+          host: t.host,
+          port: t.port,
+          path,
+          method: 'POST',
+          ca: t.caPem,
+          servername: t.servername,
+          cert: t.certPem,
+          key: t.keyPem,
+          headers: spdyUpgradeHeaders(['v4.channel.k8s.io', 'v3.channel.k8s.io']),
+        }),
+      );
+    const conn = await upgrade(ok, '/exec/ns/web/main?command=tunnel&stdout=1');
+    assert.equal(conn.protocol, 'v4.channel.k8s.io');
+    assert.match(seen, /^POST \/exec\/token-1 HTTP\/1\.1\r\n/);
+    assert.match(seen, /\r\nUpgrade: SPDY\/3\.1(\r\n|$)/);
+    assert.deepEqual(
+      [...seen.matchAll(/X-Stream-Protocol-Version: (.*)/g)].map((m) => m[1]?.trim()),
+      ['v4.channel.k8s.io', 'v3.channel.k8s.io'],
+    );
+    assert.equal(server.openStreams(), 1);
+    const echoed = new Promise<string>((resolve) => {
+      let got = conn.head.toString();
+      conn.socket.on('data', (b: Buffer) => {
+        got += b.toString();
+        if (got.length >= 9) resolve(got);
+      });
+    });
+    conn.socket.write('ping-pong');
+    assert.equal(await echoed, 'ping-pong');
+    assert.deepEqual(cri.calls.splice(0), ['exec c-main tunnel']);
+    conn.socket.destroy();
+    for (let i = 0; i < 100 && server.openStreams() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(server.openStreams(), 0, 'the tunnel is gone with its client');
+    // Failures are Status answers before any 101, the same as for WebSockets.
+    const refused = await upgrade(ok, '/exec/ns/web/main?stdout=1').catch((e: unknown) => e);
+    assert.ok(refused instanceof SpdyDialError);
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.message, /at least one command/);
+    const forbidden = await upgrade(other, '/exec/ns/web/main?command=tunnel&stdout=1').catch(
+      (e: unknown) => e,
+    );
+    assert.equal((forbidden as SpdyDialError).statusCode, 403);
+    runtime.close();
   });
 });

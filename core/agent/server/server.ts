@@ -1,8 +1,9 @@
 /**
  * The node agent's endpoint (the kubelet's :10250 for Berth): HTTPS with mutual TLS, reachable only by
- * the API server's kubelet-client certificate. Serves /healthz, /containerLogs (CRI log files),
- * /exec and /attach (WebSocket v5.channel.k8s.io) and /portForward (WebSocket berth.portforward.v1),
- * the last three bridged to containerd's CRI streaming server.
+ * the API server's kubelet-client certificate. Serves /healthz, /containerLogs (CRI log files) and
+ * /exec, /attach and /portForward on containerd's CRI streaming server: a SPDY/3.1 upgrade is tunnelled
+ * to it as a kubelet does (the API server's path, tunnel.ts); a WebSocket is bridged (/exec and /attach
+ * as v5.channel.k8s.io, /portForward as berth.portforward.v1, which the ingress uses).
  */
 import { createServer, type Server } from 'node:https';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,11 +15,12 @@ import { AGENT_PORTFORWARD_PROTOCOL } from '../../streams/portforward.ts';
 import { V5_PROTOCOL } from '../../streams/ws-channels.ts';
 import { loadAgentSettings } from '../config.ts';
 import { authenticatePeer } from './auth.ts';
-import { holdMessages, type Inbox } from './inbox.ts';
+import { holdMessages, type Inbox } from '../../streams/inbox.ts';
 import { podSandbox, runningContainer, type PodRef, type StreamCri } from './containers.ts';
 import { parseLogQuery, resolveLogSource, streamLog, type LogSink } from './logs.ts';
 import { bridgePortForward } from './portforward.ts';
 import { bridgeRemoteCommand, type RemoteCommandOptions } from './remote-command.ts';
+import { tunnelToStreamingServer } from './tunnel.ts';
 import { AgentError, sendStatus, statusBody } from './status.ts';
 import { nodeSummary, sendSummary, type StatsCri } from './stats.ts';
 import type { Summary } from '../../metrics/summary.ts';
@@ -49,12 +51,10 @@ export interface AgentServer {
   stop(): Promise<void>;
 }
 
+type StreamRoute =
+  { kind: 'exec' | 'attach'; pod: PodRef; container: string } | { kind: 'portForward'; pod: PodRef };
 type Route =
-  | { kind: 'healthz' }
-  | { kind: 'stats' }
-  | { kind: 'logs'; pod: PodRef; container: string }
-  | { kind: 'exec' | 'attach'; pod: PodRef; container: string }
-  | { kind: 'portForward'; pod: PodRef };
+  { kind: 'healthz' } | { kind: 'stats' } | { kind: 'logs'; pod: PodRef; container: string } | StreamRoute;
 
 /** Maps a request path to a route; undefined = 404. */
 export function route(url: URL): Route | undefined {
@@ -88,8 +88,7 @@ function commandOptions(q: URLSearchParams): RemoteCommandOptions {
   return o;
 }
 
-function forwardPort(q: URLSearchParams): number {
-  const v = q.get('port') ?? '';
+function forwardPort(v: string): number {
   const n = /^\d+$/.test(v) ? Number(v) : NaN;
   if (!(n >= 1 && n <= 65535)) throw new AgentError(400, `invalid port: "${v}"`);
   return n;
@@ -204,6 +203,40 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     );
   };
 
+  /** The CRI streaming URL for an exec/attach/portForward route; Status errors before any 101. */
+  const streamingUrl = async (r: StreamRoute, q: URLSearchParams, ports: number[]): Promise<string> => {
+    if (r.kind === 'portForward') {
+      const sb = await podSandbox(cri, r.pod);
+      if (!sb.ready) throw new AgentError(400, `pod ${r.pod.name} is not running`);
+      return cri.portForward(sb.id, ports);
+    }
+    const o = commandOptions(q);
+    const c = await runningContainer(cri, r.pod, r.container);
+    if (r.kind === 'attach') return cri.attach({ containerId: c.id, ...o });
+    const cmd = q.getAll('command');
+    if (!cmd.length) throw new AgentError(400, 'you must specify at least one command for the container');
+    return cri.exec({ containerId: c.id, cmd, ...o });
+  };
+
+  /** SPDY/3.1 upgrade (the API server's path): a tunnel to the streaming server, as a kubelet proxies. */
+  const tunnel = async (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    r: StreamRoute,
+    q: URLSearchParams,
+  ): Promise<void> => {
+    const ports = q.getAll('port').map(forwardPort);
+    const target = await streamingUrl(r, q, ports);
+    const protocols = String(req.headersDistinct['x-stream-protocol-version']?.join(',') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const t = await tunnelToStreamingServer(socket, head, target, protocols);
+    streams.add(t);
+    void t.closed.then(() => streams.delete(t));
+  };
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     void (async () => {
@@ -215,6 +248,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         if (!r || r.kind === 'healthz' || r.kind === 'stats' || r.kind === 'logs')
           throw new AgentError(404, `the server could not find the requested resource (${url.pathname})`);
         const q = url.searchParams;
+        if ((req.headers.upgrade ?? '').toLowerCase().startsWith('spdy/3.1'))
+          return await tunnel(req, socket, head, r, q);
         const want = r.kind === 'portForward' ? AGENT_PORTFORWARD_PROTOCOL : V5_PROTOCOL;
         const offered = String(req.headers['sec-websocket-protocol'] ?? '')
           .split(',')
@@ -222,21 +257,12 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         if (!offered.includes(want)) throw new AgentError(400, `the WebSocket subprotocol must be ${want}`);
         // Everything that can fail with a Status happens before the 101.
         if (r.kind === 'portForward') {
-          const port = forwardPort(q);
-          const sb = await podSandbox(cri, r.pod);
-          if (!sb.ready) throw new AgentError(400, `pod ${r.pod.name} is not running`);
-          const target = await cri.portForward(sb.id, [port]);
+          const port = forwardPort(q.get('port') ?? '');
+          const target = await streamingUrl(r, q, [port]);
           bridge = (ws, inbox) => bridgePortForward(ws, inbox, target, port);
         } else {
           const o = commandOptions(q);
-          const c = await runningContainer(cri, r.pod, r.container);
-          let target: string;
-          if (r.kind === 'exec') {
-            const cmd = q.getAll('command');
-            if (!cmd.length)
-              throw new AgentError(400, 'you must specify at least one command for the container');
-            target = await cri.exec({ containerId: c.id, cmd, ...o });
-          } else target = await cri.attach({ containerId: c.id, ...o });
+          const target = await streamingUrl(r, q, []);
           bridge = (ws, inbox) => bridgeRemoteCommand(ws, inbox, target, o);
         }
       } catch (e) {

@@ -1,6 +1,5 @@
 /**
- * Kubernetes Status bodies of the agent endpoint: the HTTP error answers (as the kubelet words them)
- * and the remote-command results sent on channel 3 of an exec/attach WebSocket.
+ * Kubernetes Status bodies of the agent endpoint's HTTP error answers (as the kubelet words them).
  */
 import type { ServerResponse } from 'node:http';
 
@@ -45,28 +44,4 @@ export function sendStatus(res: ServerResponse, code: number, message: string): 
   const body = statusBody(code, message);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-/** The Status of a finished remote command. */
-export const SUCCESS_STATUS = JSON.stringify({ metadata: {}, status: 'Success' });
-
-export function failureStatus(message: string): string {
-  return JSON.stringify({ metadata: {}, status: 'Failure', message });
-}
-
-/**
- * Normalizes what a kubelet-style streaming server wrote on its v4 error stream (a Status JSON: Success,
- * NonZeroExitCode with an ExitCode cause, or another Failure) into the channel-3 Status; empty = Success.
- */
-export function commandStatus(errorStreamText: string): string {
-  const text = errorStreamText.trim();
-  if (!text) return SUCCESS_STATUS;
-  try {
-    const s = JSON.parse(text) as { status?: unknown };
-    if (s && typeof s === 'object' && (s.status === 'Success' || s.status === 'Failure'))
-      return JSON.stringify(s);
-  } catch {
-    /* plain text (older protocols): a failure message */
-  }
-  return failureStatus(text);
 }

@@ -1,28 +1,28 @@
 /**
  * pods/exec (and, through podRemoteCommand, pods/attach): pre-checks as upstream, protocol choice
- * (WebSocket v5/v4 or SPDY/3.1 v4…v1), the agent's v5 WebSocket dialled first, then the relay.
+ * (WebSocket v5/v4 or SPDY/3.1 v4…v1), then the agent's SPDY tunnel to the container runtime's
+ * streaming server (dialled before the user's upgrade is accepted, so its failures are plain HTTP
+ * errors): spliced to a SPDY client, bridged to a WebSocket one.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errors } from '../../api/status.ts';
 import { boolParam, type RequestInfo } from '../request-info.ts';
 import { pod, type NodeConnector } from '../node-connection.ts';
-import { SpdySession } from '../../streams/spdy/session.ts';
+import { SpdyClientSession } from '../../streams/spdy/client.ts';
+import { SPDY_EXEC_PROTOCOLS, type StreamOptions } from '../../streams/remotecommand.ts';
+import { bridgeRemoteCommand, STREAMING_SERVER_PROTOCOL } from '../../streams/remotecommand-bridge.ts';
+import type { Inbox } from '../../streams/inbox.ts';
+import { splice } from '../../streams/splice.ts';
 import {
-  relaySpdyExec,
-  relayWebSocketExec,
-  SPDY_EXEC_PROTOCOLS,
-  type StreamOptions,
-} from '../../streams/remotecommand.ts';
-import {
-  acceptSpdy,
   acceptWebSocket,
   headerList,
   isSpdyUpgrade,
   isWebSocketUpgrade,
   negotiate,
+  switchToSpdy,
 } from '../../streams/upgrade.ts';
-import { V4_PROTOCOL, V5_PROTOCOL } from '../../streams/ws-channels.ts';
+import { messageBuffer, V4_PROTOCOL, V5_PROTOCOL } from '../../streams/ws-channels.ts';
 
 /** A streaming subresource: called after authentication and authorization with the raw socket. */
 export type UpgradeHandler = (
@@ -89,20 +89,27 @@ export function podRemoteCommand(nodes: NodeConnector, kind: 'exec' | 'attach'):
     const path =
       `/${kind}/${encodeURIComponent(info.namespace)}/${encodeURIComponent(info.name)}/${encodeURIComponent(container)}` +
       `?${agentQuery(opts, kind === 'exec' ? command : [], p.metadata.uid ?? '')}`;
-    const agent = await nodes.webSocket(target, path, V5_PROTOCOL);
-    if (socket.destroyed) {
-      agent.close(1000);
+    if (!ws) {
+      // SPDY end to end, as upstream: kubectl's connection is spliced to the agent's tunnel to the
+      // container runtime's streaming server, which speaks the protocol chosen here.
+      const agent = await nodes.spdyTunnel(target, path, [protocol]);
+      if (socket.destroyed) return void agent.socket.destroy();
+      switchToSpdy(socket, agent.protocol || protocol);
+      splice(socket, agent.socket, head, agent.head);
       return;
     }
-    if (ws) {
-      const user = await acceptWebSocket(req, socket, head, protocol).catch((e: unknown) => {
-        agent.close(1000);
-        throw e;
-      });
-      relayWebSocketExec(user, protocol === V5_PROTOCOL, opts, agent);
-    } else {
-      relaySpdyExec(new SpdySession(acceptSpdy(socket, head, protocol)), protocol, opts, agent);
-    }
+    // WebSocket (kubectl 1.30+, client-node): translated here to SPDY towards the streaming server.
+    const agent = await nodes.spdyTunnel(target, path, [STREAMING_SERVER_PROTOCOL]);
+    if (agent.head.length) agent.socket.unshift(agent.head);
+    const session = new SpdyClientSession(agent.socket);
+    if (socket.destroyed) return session.close();
+    const user = await acceptWebSocket(req, socket, head, protocol).catch((e: unknown) => {
+      session.close();
+      throw e;
+    });
+    const inbox: Inbox = (h) =>
+      user.on('message', (d: Buffer | ArrayBuffer | Buffer[], bin: boolean) => h(messageBuffer(d), bin));
+    void bridgeRemoteCommand(user, inbox, session, opts, protocol === V5_PROTOCOL);
   };
 }
 

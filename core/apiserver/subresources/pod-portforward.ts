@@ -1,26 +1,26 @@
 /**
  * pods/portforward: SPDY (`portforward.k8s.io`), SPDY tunnelled in a WebSocket
  * (`SPDY/3.1+portforward.k8s.io`, kubectl 1.31+), and client-node's WebSocket channel framing
- * (`?ports=`, v4.channel.k8s.io). Each forwarded connection is one agent WebSocket.
+ * (`?ports=`, v4.channel.k8s.io). Each user session is ONE agent tunnel to the container runtime's
+ * streaming server, dialled before the user's upgrade is accepted; its forwarded connections are
+ * stream pairs on it (kubectl's SPDY spliced through, client-node's channels translated).
  */
 import { errors } from '../../api/status.ts';
 import type { NodeConnector } from '../node-connection.ts';
-import { SpdySession } from '../../streams/spdy/session.ts';
+import { SpdyClientSession } from '../../streams/spdy/client.ts';
 import {
-  AGENT_PORTFORWARD_PROTOCOL,
   PORTFORWARD_SPDY_PROTOCOL,
   PORTFORWARD_TUNNEL_PROTOCOL,
-  relaySpdyPortForward,
   relayWebSocketPortForward,
   webSocketByteStream,
-  type DialPort,
 } from '../../streams/portforward.ts';
+import { splice } from '../../streams/splice.ts';
 import {
-  acceptSpdy,
   acceptWebSocket,
   headerList,
   isSpdyUpgrade,
   isWebSocketUpgrade,
+  switchToSpdy,
 } from '../../streams/upgrade.ts';
 import { V4_PROTOCOL } from '../../streams/ws-channels.ts';
 import type { UpgradeHandler } from './pod-exec.ts';
@@ -44,22 +44,32 @@ export function podPortForwardHandler(nodes: NodeConnector): UpgradeHandler {
     const p = nodes.getPod(info.namespace, info.name);
     const target = nodes.target(p);
     const uid = p.metadata.uid ?? '';
-    const dial: DialPort = (port) =>
-      nodes.webSocket(
+    const tunnel = (ports: number[] = []) => {
+      const query = new URLSearchParams();
+      for (const port of ports) query.append('port', String(port));
+      if (uid) query.set('podUID', uid);
+      return nodes.spdyTunnel(
         target,
-        `/portForward/${encodeURIComponent(info.namespace)}/${encodeURIComponent(info.name)}?port=${port}` +
-          (uid ? `&podUID=${encodeURIComponent(uid)}` : ''),
-        AGENT_PORTFORWARD_PROTOCOL,
+        `/portForward/${encodeURIComponent(info.namespace)}/${encodeURIComponent(info.name)}?${query}`,
+        [PORTFORWARD_SPDY_PROTOCOL],
       );
+    };
     if (isSpdyUpgrade(req)) {
-      relaySpdyPortForward(new SpdySession(acceptSpdy(socket, head, PORTFORWARD_SPDY_PROTOCOL)), dial);
+      const agent = await tunnel();
+      if (socket.destroyed) return void agent.socket.destroy();
+      switchToSpdy(socket, PORTFORWARD_SPDY_PROTOCOL);
+      splice(socket, agent.socket, head, agent.head);
       return;
     }
     if (!isWebSocketUpgrade(req)) throw errors.badRequest('Upgrade request required');
     const offered = headerList(req, 'sec-websocket-protocol');
     if (offered.includes(PORTFORWARD_TUNNEL_PROTOCOL)) {
-      const ws = await acceptWebSocket(req, socket, head, PORTFORWARD_TUNNEL_PROTOCOL);
-      relaySpdyPortForward(new SpdySession(webSocketByteStream(ws)), dial);
+      const agent = await tunnel();
+      const ws = await acceptWebSocket(req, socket, head, PORTFORWARD_TUNNEL_PROTOCOL).catch((e: unknown) => {
+        agent.socket.destroy();
+        throw e;
+      });
+      splice(webSocketByteStream(ws), agent.socket, undefined, agent.head);
       return;
     }
     const ports = parsePorts(q);
@@ -68,7 +78,13 @@ export function podPortForwardHandler(nodes: NodeConnector): UpgradeHandler {
       throw errors.badRequest(
         `unable to upgrade connection: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${WS_CHANNEL_PROTOCOLS.join(' ')}]`,
       );
-    const ws = await acceptWebSocket(req, socket, head, protocol ?? '');
-    relayWebSocketPortForward(ws, ports, dial);
+    const agent = await tunnel(ports);
+    if (agent.head.length) agent.socket.unshift(agent.head);
+    const session = new SpdyClientSession(agent.socket);
+    const ws = await acceptWebSocket(req, socket, head, protocol ?? '').catch((e: unknown) => {
+      session.close();
+      throw e;
+    });
+    relayWebSocketPortForward(ws, ports, session);
   };
 }

@@ -5,7 +5,7 @@
  * answers each SYN_STREAM with a SYN_REPLY (read only to keep the header zlib context in step). No flow
  * control (spdystream grants no window and ignores ours).
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import {
@@ -24,6 +24,7 @@ import {
   RstStatus,
 } from './frames.ts';
 import { HeaderCompressor, HeaderDecompressor, type HeaderMap } from './header-codec.ts';
+import { keepSocketOpen } from '../upgrade.ts';
 
 const DATA_CHUNK = 32 * 1024;
 
@@ -141,7 +142,7 @@ export class SpdyClientSession {
     const s = this.streams.get(id);
     if (!s) return;
     // A reader that falls behind pauses the whole connection (TCP back-pressure to the server).
-    if (data.length && !s.readableEnded && !s.push(Buffer.from(data))) this.transport.pause();
+    if (data.length && !s.readableEnded && !s.push(data)) this.transport.pause();
     if (flags & FLAG_FIN && !s.readableEnded) s.push(null);
   }
 
@@ -194,32 +195,34 @@ export class SpdyDialError extends Error {
   }
 }
 
+/** The headers of a SPDY/3.1 upgrade request offering `protocols`. */
+export function spdyUpgradeHeaders(protocols: readonly string[]): Record<string, string | string[]> {
+  return {
+    Connection: 'Upgrade',
+    Upgrade: 'SPDY/3.1',
+    'X-Stream-Protocol-Version': [...protocols],
+    'Content-Length': '0',
+  };
+}
+
+export interface UpgradedConnection {
+  socket: Socket;
+  /** Bytes the server sent after its 101 (to be read first). */
+  head: Buffer;
+  /** The protocol the server chose (X-Stream-Protocol-Version of the 101). */
+  protocol: string;
+}
+
 /**
- * Upgrades an HTTP connection to `url` (plain http, e.g. containerd's streaming server on loopback) to
- * SPDY/3.1 offering `protocols`; resolves with the session and the protocol the server chose.
+ * Sends an upgrade request (made with spdyUpgradeHeaders) and resolves with the raw connection once
+ * the server answers 101; any other answer rejects with a SpdyDialError carrying its status and body.
  */
-export function dialSpdy(
-  url: string,
-  protocols: readonly string[],
-  timeoutMs = 30_000,
-): Promise<{ session: SpdyClientSession; protocol: string }> {
+export function awaitSpdyUpgrade(req: ClientRequest, timeoutMs = 30_000): Promise<UpgradedConnection> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, {
-      method: 'POST',
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'SPDY/3.1',
-        'X-Stream-Protocol-Version': [...protocols],
-        'Content-Length': '0',
-      },
-      timeout: timeoutMs,
-    });
+    req.setTimeout(timeoutMs);
     req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
-      socket.setTimeout(0);
-      socket.setNoDelay(true);
-      if (head.length) socket.unshift(head);
-      const session = new SpdyClientSession(socket);
-      resolve({ session, protocol: String(res.headers['x-stream-protocol-version'] ?? '') });
+      keepSocketOpen(socket);
+      resolve({ socket, head, protocol: String(res.headers['x-stream-protocol-version'] ?? '') });
     });
     req.on('response', (res: IncomingMessage) => {
       const parts: Buffer[] = [];
@@ -230,9 +233,25 @@ export function dialSpdy(
           new SpdyDialError(body || `streaming server answered ${res.statusCode ?? '?'}`, res.statusCode),
         );
       });
+      res.on('error', (e) => reject(e));
     });
-    req.on('timeout', () => req.destroy(new Error(`spdy: no upgrade from ${url} within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`spdy: no upgrade within ${timeoutMs} ms`)));
     req.on('error', (e) => reject(e));
     req.end();
   });
+}
+
+/**
+ * Upgrades an HTTP connection to `url` (plain http, e.g. containerd's streaming server on loopback) to
+ * SPDY/3.1 offering `protocols`; resolves with the session and the protocol the server chose.
+ */
+export async function dialSpdy(
+  url: string,
+  protocols: readonly string[],
+  timeoutMs = 30_000,
+): Promise<{ session: SpdyClientSession; protocol: string }> {
+  const req = httpRequest(url, { method: 'POST', headers: spdyUpgradeHeaders(protocols) });
+  const { socket, head, protocol } = await awaitSpdyUpgrade(req, timeoutMs);
+  if (head.length) socket.unshift(head);
+  return { session: new SpdyClientSession(socket), protocol };
 }

@@ -1,12 +1,14 @@
 /**
- * A FAKE node agent for tests: the internal protocol of the agent endpoint (mTLS, Status errors,
- * /containerLogs, /exec and /attach as v5.channel.k8s.io, /portForward as berth.portforward.v1) with
- * toy semantics, so the API server's side is proven without nodes:
+ * A FAKE node agent for tests: the agent endpoint as the API server uses it (mTLS, Status errors,
+ * /containerLogs, and /exec, /attach and /portForward as SPDY/3.1 upgrades, which the real agent
+ * tunnels to containerd's streaming server: here a streaming server of its own, on our SPDY session
+ * code) with toy semantics, so the API server's side is proven without nodes:
  *   exec `echo A B` → "A B\n"; `sh -c 'exit N'` → exit code N; `cat` → stdin to stdout;
  *   `readline` → "got:<first line>" (and a stderr note, which a tty session must not show);
  *   `test -d P` / `tar …` → the real commands run against a sandbox directory (paths mapped into it);
  *   attach → like cat; logs → numbered lines (follow adds one every 50 ms until 5);
- *   portForward port P → the TCP port `ports[P]` on 127.0.0.1, or a refusal worded like containerd's.
+ *   portForward: each error/data stream pair (one per requestid) for port P → the TCP port `ports[P]`
+ *   on 127.0.0.1, or a refusal worded like containerd's on the error stream.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,14 +16,11 @@ import { connect, type AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import WebSocket, { WebSocketServer } from 'ws';
-import {
-  Channel,
-  channelMessage,
-  closeChannelMessage,
-  messageBuffer,
-  parseChannelMessage,
-} from '../ws-channels.ts';
+import type { Duplex } from 'node:stream';
+import { SpdySession, type SpdyStream } from '../spdy/session.ts';
+import { expectedSpdyStreams, SPDY_EXEC_PROTOCOLS, type StreamOptions } from '../remotecommand.ts';
+import { acceptSpdy, headerList, isSpdyUpgrade } from '../upgrade.ts';
+import { onForwardPairs } from './forward-pairs.ts';
 
 export interface FakeAgentOptions {
   caPem: string;
@@ -38,7 +37,7 @@ export interface FakeAgent {
   requests: string[];
   /** Resize messages received (JSON text). */
   resizes: string[];
-  /** Open WebSockets right now (exec/attach/portForward). */
+  /** Open streaming sessions right now (exec/attach/portForward). */
   openSockets(): number;
   close(): Promise<void>;
 }
@@ -77,7 +76,7 @@ function clientOk(req: IncomingMessage): boolean {
 export async function startFakeAgent(opts: FakeAgentOptions): Promise<FakeAgent> {
   const requests: string[] = [];
   const resizes: string[] = [];
-  const sockets = new Set<WebSocket>();
+  const sessions = new Set<SpdySession>();
   const server: Server = createServer({
     key: opts.keyPem,
     cert: opts.certPem,
@@ -85,17 +84,6 @@ export async function startFakeAgent(opts: FakeAgentOptions): Promise<FakeAgent>
     requestCert: true,
     rejectUnauthorized: false,
   });
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (ps) =>
-      ps.has('v5.channel.k8s.io')
-        ? 'v5.channel.k8s.io'
-        : ps.has('berth.portforward.v1')
-          ? 'berth.portforward.v1'
-          : false,
-  });
-
   server.on('request', (req, res) => {
     requests.push(req.url ?? '');
     if (!clientOk(req)) return status(res, 403, 'Forbidden', 'forbidden: not the API server');
@@ -128,23 +116,36 @@ export async function startFakeAgent(opts: FakeAgentOptions): Promise<FakeAgent>
     res.on('close', () => clearInterval(t));
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     requests.push(req.url ?? '');
+    socket.on('error', () => undefined);
     if (!clientOk(req)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws);
-      ws.on('close', () => sockets.delete(ws));
-      ws.on('error', () => ws.terminate());
-      const url = new URL(req.url ?? '/', 'https://x');
-      if (url.pathname.startsWith('/portForward/'))
-        return portForward(ws, Number(url.searchParams.get('port')), opts.ports);
-      const q = url.searchParams;
-      const command = url.pathname.startsWith('/attach/') ? ['cat'] : q.getAll('command');
-      runCommand(ws, command, opts.sandbox, resizes);
-    });
+    const url = new URL(req.url ?? '/', 'https://x');
+    const forward = url.pathname.startsWith('/portForward/');
+    const supported: readonly string[] = forward ? ['portforward.k8s.io'] : SPDY_EXEC_PROTOCOLS;
+    const protocol = headerList(req, 'x-stream-protocol-version').find((p) => supported.includes(p));
+    if (!isSpdyUpgrade(req) || !protocol) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 28\r\n\r\nunable to negotiate protocol');
+      return;
+    }
+    const session = new SpdySession(acceptSpdy(socket, head, protocol));
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    if (forward) return portForward(session, opts.ports);
+    const q = url.searchParams;
+    const o = {
+      stdin: q.get('stdin') === '1',
+      stdout: q.get('stdout') === '1',
+      stderr: q.get('stderr') === '1',
+      tty: q.get('tty') === '1',
+    };
+    const command = url.pathname.startsWith('/attach/') ? ['cat'] : q.getAll('command');
+    void commandStreams(session, o, protocol).then(
+      (io) => io && runCommand(io, command, opts.sandbox, resizes),
+    );
   });
 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -152,54 +153,113 @@ export async function startFakeAgent(opts: FakeAgentOptions): Promise<FakeAgent>
     port: (server.address() as AddressInfo).port,
     requests,
     resizes,
-    openSockets: () => sockets.size,
+    openSockets: () => sessions.size,
     close: async () => {
-      for (const ws of sockets) ws.terminate();
+      for (const s of sessions) s.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
 }
 
-function finish(ws: WebSocket, code: number): void {
-  if (ws.readyState !== WebSocket.OPEN) return;
-  ws.send(channelMessage(Channel.ERROR, code === 0 ? SUCCESS : exitStatus(code)));
-  ws.close(1000);
+/** What a toy command sees: the session's streams, as a streaming server's command would. */
+interface CommandIO {
+  out(b: Buffer | string): void;
+  /** Dropped under a tty (no stderr stream), as a terminal merges it. */
+  err(b: Buffer | string): void;
+  onStdin(data: (b: Buffer) => void, end: () => void): void;
+  onResize(cb: (json: string) => void): void;
+  finish(code: number): void;
+  onGone(cb: () => void): void;
 }
 
-function runCommand(ws: WebSocket, command: string[], sandbox: string, resizes: string[]): void {
-  const out = (s: Buffer | string): void => ws.send(channelMessage(Channel.STDOUT, s));
+/** Waits for the streams the client opens for these options (as the kubelet's server does). */
+function commandStreams(
+  session: SpdySession,
+  o: StreamOptions,
+  protocol: string,
+): Promise<CommandIO | undefined> {
+  const expected = expectedSpdyStreams(o, protocol);
+  const streams = new Map<string, SpdyStream>();
+  return new Promise((resolve) => {
+    session.on('close', () => resolve(undefined));
+    session.on('stream', (s) => {
+      s.on('error', () => undefined);
+      streams.set(s.headers['streamtype'] ?? '', s);
+      if (!expected.every((t) => streams.has(t))) return;
+      const get = (t: string): SpdyStream | undefined => streams.get(t);
+      const write = (s?: SpdyStream) => (b: Buffer | string) => {
+        if (s && !s.writableEnded) s.write(b);
+      };
+      for (const t of ['error', 'stdout', 'stderr']) get(t)?.resume();
+      let done = false;
+      resolve({
+        out: write(get('stdout')),
+        err: write(get('stderr')),
+        onStdin: (data, end) => {
+          get('stdin')?.on('data', data);
+          get('stdin')?.on('end', end);
+        },
+        onResize: (cb) => {
+          let pending = '';
+          get('resize')?.on('data', (d: Buffer) => {
+            pending += d.toString('utf8');
+            let nl: number;
+            while ((nl = pending.indexOf('\n')) >= 0) {
+              const line = pending.slice(0, nl).trim();
+              pending = pending.slice(nl + 1);
+              if (line) cb(line);
+            }
+          });
+        },
+        finish: (code) => {
+          if (done) return;
+          done = true;
+          const error = get('error');
+          const v4 = protocol === 'v4.channel.k8s.io';
+          if (error && (v4 || code !== 0))
+            error.write(v4 ? statusJson(code) : `command terminated with exit code ${code}`);
+          const open = [...streams.values()].filter((x) => !x.writableEnded);
+          let left = open.length;
+          if (!left) return session.goAway();
+          for (const x of open) x.end(() => --left === 0 && session.goAway());
+        },
+        onGone: (cb) => session.on('close', cb),
+      });
+    });
+  });
+}
+
+function runCommand(io: CommandIO, command: string[], sandbox: string, resizes: string[]): void {
   const [cmd, ...args] = command;
   const exit = cmd === 'sh' && args[0] === '-c' ? /^exit (\d+)$/.exec(args[1] ?? '') : null;
+  io.onResize((json) => resizes.push(json));
   if (cmd === 'echo') {
-    out(`${args.join(' ')}\n`);
-    return finish(ws, 0);
+    io.out(`${args.join(' ')}\n`);
+    return io.finish(0);
   }
-  if (exit) return finish(ws, Number(exit[1]));
+  if (exit) return io.finish(Number(exit[1]));
   if (cmd === 'readline') {
-    // Answers the first line typed (a tty sends \r), after a stderr note the API must drop under a tty.
-    ws.send(channelMessage(Channel.STDERR, 'side-note\n'));
+    // Answers the first line typed (a tty sends \r), after a stderr note a tty session must not show.
+    io.err('side-note\n');
     let line = '';
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const m = parseChannelMessage(messageBuffer(data), true);
-      if (m?.kind === 'data' && m.channel === Channel.RESIZE) resizes.push(m.data.toString('utf8'));
-      if (m?.kind !== 'data' || m.channel !== Channel.STDIN) return;
-      line += m.data.toString('utf8');
-      const end = line.search(/[\r\n]/);
-      if (end < 0) return;
-      out(`got:${line.slice(0, end)}\r\n`);
-      finish(ws, 0);
-    });
+    io.onStdin(
+      (b) => {
+        line += b.toString('utf8');
+        const end = line.search(/[\r\n]/);
+        if (end < 0) return;
+        io.out(`got:${line.slice(0, end)}\r\n`);
+        io.finish(0);
+      },
+      () => io.finish(0),
+    );
     return;
   }
   if (cmd === 'cat') {
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const m = parseChannelMessage(messageBuffer(data), true);
-      if (!m) return;
-      if (m.kind === 'close' && m.channel === Channel.STDIN) finish(ws, 0);
-      else if (m.kind === 'data' && m.channel === Channel.STDIN) out(m.data);
-      else if (m.kind === 'data' && m.channel === Channel.RESIZE) resizes.push(m.data.toString('utf8'));
-    });
+    io.onStdin(
+      (b) => io.out(b),
+      () => io.finish(0),
+    );
     return;
   }
   if (cmd === 'test' || cmd === 'tar') {
@@ -208,40 +268,51 @@ function runCommand(ws: WebSocket, command: string[], sandbox: string, resizes: 
     if (cmd === 'tar' && args[0] === 'cf')
       mapped.splice(2, mapped.length - 2, '-C', sandbox, ...args.slice(2).map((a) => a.replace(/^\/+/, '')));
     const child = spawn(cmd, mapped, { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => out(d));
-    child.stderr.on('data', (d: Buffer) => ws.send(channelMessage(Channel.STDERR, d)));
+    child.stdout.on('data', (d: Buffer) => io.out(d));
+    child.stderr.on('data', (d: Buffer) => io.err(d));
     child.stdin.on('error', () => undefined);
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const m = parseChannelMessage(messageBuffer(data), true);
-      if (m?.kind === 'close' && m.channel === Channel.STDIN) child.stdin.end();
-      else if (m?.kind === 'data' && m.channel === Channel.STDIN) child.stdin.write(m.data);
-    });
-    ws.on('close', () => child.kill());
-    child.on('close', (code) => finish(ws, code ?? 1));
+    io.onStdin(
+      (b) => child.stdin.write(b),
+      () => child.stdin.end(),
+    );
+    io.onGone(() => child.kill());
+    child.on('close', (code) => io.finish(code ?? 1));
     return;
   }
-  ws.send(channelMessage(Channel.STDERR, `fake agent: unknown command ${JSON.stringify(command)}\n`));
-  ws.send(closeChannelMessage(Channel.STDERR));
-  finish(ws, 127);
+  io.err(`fake agent: unknown command ${JSON.stringify(command)}\n`);
+  io.finish(127);
 }
 
-function portForward(ws: WebSocket, port: number, ports: Record<number, number>): void {
-  const local = ports[port];
-  const refuse = (): void => {
-    ws.send(
-      `failed to connect to localhost:${port} inside namespace "fake", IP: 10.244.0.9: dial tcp [::1]:${port}: connect: connection refused`,
-    );
-    ws.close(1011);
-  };
-  if (local === undefined) return refuse();
-  const tcp = connect(local, '127.0.0.1');
-  tcp.on('error', () => refuse());
-  tcp.on('data', (d) => ws.readyState === WebSocket.OPEN && ws.send(d, { binary: true }));
-  tcp.on('end', () => ws.readyState === WebSocket.OPEN && ws.send('EOF'));
-  tcp.on('close', () => ws.readyState === WebSocket.OPEN && ws.close(1000));
-  ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-    if (isBinary) tcp.write(messageBuffer(data));
-    else if (messageBuffer(data).toString() === 'EOF') tcp.end();
+/** Port-forward: every error/data pair (by requestid) is one TCP connection to `ports[port]`. */
+function portForward(session: SpdySession, ports: Record<number, number>): void {
+  onForwardPairs(session, (error, data) => {
+    const port = Number(data.headers['port']);
+    const close = (): void => {
+      if (!error.writableEnded) error.end();
+      if (!data.writableEnded) data.end();
+    };
+    const local = ports[port];
+    const refuse = (): void => {
+      if (!error.writableEnded)
+        error.write(
+          `error forwarding port ${port} to pod fake, uid : failed to connect to localhost:${port} inside namespace "fake", IP: 10.244.0.9: dial tcp [::1]:${port}: connect: connection refused`,
+        );
+      close();
+    };
+    if (local === undefined) return refuse();
+    const tcp = connect(local, '127.0.0.1');
+    tcp.on('error', refuse);
+    tcp.on('data', (d: Buffer) => {
+      if (!data.writableEnded) data.write(d);
+    });
+    tcp.on('end', close);
+    tcp.on('close', close);
+    data.on('data', (d: Buffer) => tcp.write(d));
+    data.on('end', () => tcp.end());
+    data.on('close', () => tcp.destroy());
   });
-  ws.on('close', () => tcp.destroy());
+}
+
+function statusJson(code: number): string {
+  return code === 0 ? SUCCESS : exitStatus(code);
 }

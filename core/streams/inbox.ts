@@ -4,7 +4,7 @@
  * lost).
  */
 import type WebSocket from 'ws';
-import { messageBuffer } from '../../streams/ws-channels.ts';
+import { messageBuffer } from './ws-channels.ts';
 
 export type MessageHandler = (data: Buffer, isBinary: boolean) => void;
 export type Inbox = (handler: MessageHandler) => void;

@@ -1,0 +1,72 @@
+/**
+ * The kubelet's way to serve exec, attach and port-forward: the API server's SPDY/3.1 upgrade request
+ * is handed to containerd's CRI streaming server (its URL from the CRI Exec/Attach/PortForward call)
+ * and the two connections are spliced. The agent only decrypts and copies bytes: framing, flow,
+ * stdin EOF, exit status and the multiplexing of port-forward connections (one error/data stream pair
+ * per requestID on the one connection) are the streaming server's, as with a kubelet.
+ */
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { splice } from '../../streams/splice.ts';
+import { keepSocketOpen } from '../../streams/upgrade.ts';
+import { AgentError } from './status.ts';
+
+/** How long the streaming server gets to accept the TCP connection. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The upgrade request sent to the streaming server for `url`, offering `protocols`. */
+export function upgradeRequest(url: URL, protocols: readonly string[]): string {
+  return (
+    `POST ${url.pathname}${url.search} HTTP/1.1\r\n` +
+    `Host: ${url.host}\r\n` +
+    'Connection: Upgrade\r\n' +
+    'Upgrade: SPDY/3.1\r\n' +
+    protocols.map((p) => `X-Stream-Protocol-Version: ${p}\r\n`).join('') +
+    'Content-Length: 0\r\n\r\n'
+  );
+}
+
+function connectTo(url: URL): Promise<Socket> {
+  if (url.protocol !== 'http:') throw new AgentError(500, `unsupported streaming server URL ${url.href}`);
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) });
+    s.setTimeout(CONNECT_TIMEOUT_MS, () =>
+      s.destroy(new Error(`no connection to the streaming server within ${CONNECT_TIMEOUT_MS} ms`)),
+    );
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+/**
+ * Connects to the streaming server and splices it with `client` (the API server's upgraded socket;
+ * `head` = bytes it sent after its request). The streaming server's answer (101 with the chosen
+ * protocol, or an error) reaches the client unchanged. Returns a handle to cut the tunnel.
+ */
+export async function tunnelToStreamingServer(
+  client: Duplex,
+  head: Buffer,
+  streamingUrl: string,
+  protocols: readonly string[],
+): Promise<{ close(): void; closed: Promise<void> }> {
+  let backend: Socket;
+  try {
+    backend = await connectTo(new URL(streamingUrl));
+  } catch (e) {
+    throw e instanceof AgentError
+      ? e
+      : new AgentError(500, `unable to reach the streaming server: ${(e as Error).message}`);
+  }
+  if (client.destroyed) {
+    backend.destroy();
+    throw new AgentError(500, 'the client went away');
+  }
+  keepSocketOpen(client);
+  keepSocketOpen(backend);
+  backend.write(upgradeRequest(new URL(streamingUrl), protocols));
+  const s = splice(client, backend, head);
+  return { close: s.destroy, closed: s.closed };
+}

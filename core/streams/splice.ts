@@ -1,0 +1,75 @@
+/**
+ * Joins two byte streams both ways (a tunnel: the API server between kubectl and the agent, the agent
+ * between the API server and containerd's streaming server). Bytes are passed as they come, with
+ * back-pressure (a MiB queued per direction at most). One side ending ends the other's writing once flushed (half-close carried
+ * through); one side closing or failing closes the other (after a flush when it closed cleanly, at
+ * once on an error).
+ */
+import type { Duplex } from 'node:stream';
+
+/** How long a side whose peer closed gets to flush before it is destroyed. */
+const FLUSH_GRACE_MS = 5000;
+
+/**
+ * A side's reading pauses only once this much waits to be written to the other. pipe() pauses at the
+ * socket's 16 KiB high-water mark, i.e. after nearly every 16–64 KiB chunk: a stop and a restart of
+ * reading per chunk on every hop, which made bulk output (exec of 100 MiB) stall hop by hop.
+ */
+const HIGH_WATER = 1024 * 1024;
+
+/** Copies `from` into `to`: pauses `from` while more than HIGH_WATER is queued, ends `to` at the end. */
+function pump(from: Duplex, to: Duplex): void {
+  from.on('data', (chunk: Buffer) => {
+    if (to.destroyed) return;
+    to.write(chunk);
+    if (to.writableLength > HIGH_WATER && !from.isPaused()) {
+      from.pause();
+      // 'drain' comes once the queue is empty (a write has returned false by then).
+      to.once('drain', () => from.resume());
+    }
+  });
+  from.once('end', () => {
+    if (!to.destroyed && !to.writableEnded) to.end();
+  });
+}
+
+export interface Splice {
+  /** Resolves once both sides are closed. */
+  closed: Promise<void>;
+  /** Destroys both sides. */
+  destroy(): void;
+}
+
+function endThenDestroy(s: Duplex): void {
+  if (s.destroyed) return;
+  const t = setTimeout(() => s.destroy(), FLUSH_GRACE_MS);
+  t.unref();
+  s.once('close', () => clearTimeout(t));
+  s.once('finish', () => s.destroy());
+  if (s.writableFinished) s.destroy();
+  else s.end();
+}
+
+const whenClosed = (s: Duplex): Promise<void> =>
+  new Promise((resolve) => (s.destroyed && s.closed ? resolve() : s.once('close', () => resolve())));
+
+/** Splices `a` and `b`; `headA`/`headB` are bytes already read from a (for b) and b (for a). */
+export function splice(a: Duplex, b: Duplex, headForB?: Buffer, headForA?: Buffer): Splice {
+  const destroy = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  // Each direction is ended by the other side's end (pump), not by a socket's own reaction to a FIN.
+  a.allowHalfOpen = true;
+  b.allowHalfOpen = true;
+  if (a.destroyed || b.destroyed) destroy();
+  a.on('error', destroy);
+  b.on('error', destroy);
+  a.once('close', () => endThenDestroy(b));
+  b.once('close', () => endThenDestroy(a));
+  if (headForB?.length) b.write(headForB);
+  if (headForA?.length) a.write(headForA);
+  pump(a, b);
+  pump(b, a);
+  return { closed: Promise.all([whenClosed(a), whenClosed(b)]).then(() => undefined), destroy };
+}
