@@ -60,6 +60,7 @@ import { resourceQuotaAdmission } from '../apiserver/admission/resource-quota.ts
 import { storageObjectInUseProtection } from '../controllers/pv-protection.ts';
 import { defaultTolerationSeconds } from '../apiserver/admission/default-toleration-seconds.ts';
 import { podSecurity } from '../apiserver/admission/pod-security/plugin.ts';
+import { bootstrapSystemPriorityClasses, priorityAdmission } from '../apiserver/admission/priority.ts';
 import { createFieldManager, createPatcher } from '../apiserver/patcher.ts';
 import { protobufDecoder } from '../apiserver/protobuf-body.ts';
 import { createOpenAPIProvider, createFieldValidator } from '../apiserver/openapi-provider.ts';
@@ -349,6 +350,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       serviceAccountPlugin(s.registry),
       podSecurity(s.registry),
       serviceAllocation(s.registry, config.serviceCIDR),
+      priorityAdmission(s.registry),
       defaultTolerationSeconds(),
       defaultStorageClassAdmission(s.registry),
       storageObjectInUseProtection(),
@@ -392,6 +394,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<RunningCl
       dnsIP: CLUSTER_DNS_IP,
       ...(gateway ? { advertise: gateway } : {}),
     });
+    bootstrapSystemPriorityClasses(controllers);
     const kindRefs = {
       ServiceAccount: { group: '', version: 'v1', resource: 'serviceaccounts' },
       Pod: { group: '', version: 'v1', resource: 'pods' },

@@ -69,10 +69,19 @@ const complete = (name: string): boolean =>
 test('a finished job is deleted ttlSecondsAfterFinished later, with its pods', async () => {
   client.create(JOBS, NS, job('short', 1));
   client.create(JOBS, NS, job('keep'));
-  await waitFor('complete', () => complete('short') && complete('keep'));
-  const conds = (
-    client.get(JOBS, NS, 'short')['status'] as { conditions: { type: string; lastTransitionTime: string }[] }
-  ).conditions;
+  // Read short's finish as soon as it completes: with a 1 s TTL it may be gone before keep completes
+  // (the jobs finish at different moments on a loaded machine).
+  const conds = await waitFor(
+    'short complete',
+    () =>
+      complete('short') &&
+      (
+        client.get(JOBS, NS, 'short')['status'] as {
+          conditions: { type: string; lastTransitionTime: string }[];
+        }
+      ).conditions,
+    30_000,
+  );
   const finishedAt = Date.parse(conds.find((c) => c.type === 'Complete')!.lastTransitionTime);
   await waitFor('deleted', () => !exists('short'), 5000);
   // Not before the TTL.
@@ -81,6 +90,7 @@ test('a finished job is deleted ttlSecondsAfterFinished later, with its pods', a
     'pods collected',
     () => client.list(PODS, NS, { labelSelector: 'batch.kubernetes.io/job-name=short' }).items.length === 0,
   );
+  await waitFor('keep complete', () => complete('keep'), 30_000);
   assert.ok(exists('keep'), 'a job without a TTL stays');
 });
 

@@ -364,7 +364,8 @@ export function filterNode(pod: Pod, info: NodeInfo, st: PodState = podState(pod
 // FailedScheduling message (framework.FitError.Error)
 // ---------------------------------------------------------------------------------------------
 
-function histogram(reasons: string[]): string {
+/** "2 Insufficient cpu, 1 node(s) were unschedulable": each reason with its count, sorted. */
+export function histogram(reasons: string[]): string {
   const counts = new Map<string, number>();
   for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
   return [...counts]
@@ -376,25 +377,33 @@ function histogram(reasons: string[]): string {
 export const PREEMPTION_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
 export const NO_PREEMPTION_VICTIMS = 'No preemption victims found for incoming pod';
 
-/**
- * "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector.
- * preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is
- * not helpful for scheduling." Preemption is not performed by Berth; nodes failing a resolvable filter
- * count as "No preemption victims found" (what Kubernetes reports when no lower-priority pod exists to
- * evict), unresolvable ones as "Preemption is not helpful".
- */
 /** Whether the pod fits the node: the filters in order, stopping at the first that fails. */
 export function feasible(pod: Pod, info: NodeInfo, st: PodState): boolean {
   for (const f of FILTERS) if (!f(pod, info, st, false).fits) return false;
   return true;
 }
 
-export function failedSchedulingMessage(pod: Pod, verdicts: NodeVerdict[], preFilter?: string): string {
+/**
+ * "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector.
+ * preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is
+ * not helpful for scheduling." The second sentence is what preemption (the PostFilter step, see
+ * preemption.ts) said: the scheduler passes it, empty when preemption nominated a node (upstream then
+ * prints no preemption part). Without it, the preemption part is the one of a cluster where no node has
+ * lower-priority pods: resolvable nodes count as "No preemption victims found", unresolvable ones as
+ * "Preemption is not helpful".
+ */
+export function failedSchedulingMessage(
+  pod: Pod,
+  verdicts: readonly NodeVerdict[],
+  preFilter?: string,
+  preemption?: string,
+): string {
   const n = verdicts.length;
   if (n === 0) return 'no nodes available to schedule pods';
   // A PreFilter rejection is said once, not counted per node (framework.FitError).
   const reasons = preFilter ?? histogram(verdicts.flatMap((v) => v.reasons));
   const main = `0/${n} nodes are available: ${reasons}.`;
+  if (preemption !== undefined) return preemption ? `${main} ${preemption}` : main;
   if (pod.spec?.preemptionPolicy === 'Never')
     return `${main} preemption: not eligible due to preemptionPolicy=Never.`;
   const pre = histogram(

@@ -3,7 +3,9 @@
  * unscheduled pods of the default scheduler, runs the filter plugins on every node, scores the feasible
  * ones and binds the best through the in-process equivalent of pods/binding. A pod that fits nowhere gets
  * a FailedScheduling Warning event and PodScheduled=False (reason Unschedulable), and is retried with
- * backoff (1 s doubling to 10 s) when nodes or pods change, and every 5 minutes regardless.
+ * backoff (1 s doubling to 10 s) when nodes or pods change, and every 5 minutes regardless. Before that,
+ * preemption (preemption.ts) may evict lower-priority pods for it and nominate it to their node, whose
+ * room other pods of lower priority then leave free; it binds there once they are gone.
  *
  * The full per-node verdict of each pod's last attempt is kept in memory: explain(ns, pod).
  */
@@ -25,6 +27,8 @@ import {
   rejectedVerdict,
   scoreNodes,
 } from './plugins.ts';
+import { clearNominatedNodeName, listBudgets, preemptVictims } from './preempt-victims.ts';
+import { podPriority, preempt, type PreemptionOutcome, withNominated } from './preemption.ts';
 import { StorageCache } from './storage-cache.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -115,6 +119,8 @@ export class Scheduler {
   /** Where the next search for feasible nodes starts (round robin over the cache's order). */
   private nextStartNode = 0;
   private readonly queue = new Map<string, QueueEntry>();
+  /** Unbound pods with status.nominatedNodeName (preemptors waiting for their victims to go). */
+  private readonly nominated = new Map<string, Pod>();
   private readonly explanations = new Map<string, Explanation>();
   private readonly events = new Map<string, { name: string; count: number }>();
   private watchers: Watcher[] = [];
@@ -189,6 +195,9 @@ export class Scheduler {
     const old = this.pods.get(key);
     const oldNode = old && !isTerminal(old) ? old.spec?.nodeName : undefined;
     if (oldNode) this.cache.removePod(oldNode, key);
+    if (pod?.status?.nominatedNodeName && !pod.spec?.nodeName && !pod.metadata?.deletionTimestamp)
+      this.nominated.set(key, pod);
+    else this.nominated.delete(key);
     if (pod) {
       this.pods.set(key, pod);
       const n = !isTerminal(pod) ? pod.spec?.nodeName : undefined;
@@ -305,8 +314,11 @@ export class Scheduler {
    * The feasible nodes for the pod: the filters run node by node from where the last search stopped,
    * until numFeasibleNodesToFind are found or every node was tried. Returns them and how many were tried.
    */
-  private findFeasible(pod: Pod, st: ReturnType<typeof podState>): { feasible: NodeInfo[]; tried: number } {
-    const infos = this.cache.all();
+  private findFeasible(
+    pod: Pod,
+    st: ReturnType<typeof podState>,
+    infos: readonly NodeInfo[],
+  ): { feasible: NodeInfo[]; tried: number } {
     const want = numFeasibleNodesToFind(infos.length);
     const out: NodeInfo[] = [];
     let tried = 0;
@@ -329,10 +341,10 @@ export class Scheduler {
       return;
     }
     const st = podState(pod, this.storage);
-    const all = this.cache.all();
+    const all = withNominated(this.cache.all(), this.nominatedPods(key, podPriority(pod)));
     const { feasible, tried } = st.volumes?.rejection
       ? { feasible: [], tried: 0 }
-      : this.findFeasible(pod, st);
+      : (this.fitsNominatedNode(pod, st, all) ?? this.findFeasible(pod, st, all));
     const ns = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     const explanation: Explanation = {
@@ -353,12 +365,15 @@ export class Scheduler {
       const verdicts = rejection
         ? all.map((i) => rejectedVerdict(i, 'VolumeBinding', rejection))
         : all.map((i) => filterNode(pod, i, st));
-      const message = failedSchedulingMessage(pod, verdicts, rejection);
+      const outcome = this.postFilter(key, pod, st, all, verdicts);
+      const message = failedSchedulingMessage(pod, verdicts, rejection, outcome.message);
       explanation.nodes = verdicts;
       explanation.message = message;
       this.backoff(entry);
       entry.parked = true;
-      this.recordFailure(pod, message);
+      const nominate =
+        outcome.kind === 'nominated' ? outcome.node : outcome.kind === 'failed' ? '' : undefined;
+      this.recordFailure(pod, message, nominate);
       return;
     }
     const scores = scoreNodes(pod, feasible, st);
@@ -399,7 +414,11 @@ export class Scheduler {
     if (spec.nodeName)
       throw errors.conflict({ group: '', resource: 'pods/binding' }, name, 'already assigned');
     spec.nodeName = node;
-    const status = (live['status'] ??= {}) as { conditions?: Record<string, unknown>[] };
+    const status = (live['status'] ??= {}) as {
+      conditions?: Record<string, unknown>[];
+      nominatedNodeName?: string;
+    };
+    delete status.nominatedNodeName; // the binding clears the nomination (kube-apiserver ≥ 1.34)
     status.conditions = [
       ...(status.conditions ?? []).filter((c) => c['type'] !== 'PodScheduled'),
       { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() },
@@ -408,7 +427,63 @@ export class Scheduler {
     this.event(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${ns}/${name} to ${node}`);
   }
 
-  private recordFailure(pod: Pod, message: string): void {
+  /**
+   * Preemption for a pod that fits nowhere: on success the victims are marked and deleted, lower-priority
+   * pods nominated to that node lose their nomination, and the pod is nominated there (in memory at
+   * once: its space is held while the victims terminate). It is retried when they are gone.
+   */
+  private postFilter(
+    key: string,
+    pod: Pod,
+    st: ReturnType<typeof podState>,
+    infos: readonly NodeInfo[],
+    verdicts: NodeVerdict[],
+  ): PreemptionOutcome {
+    const prio = podPriority(pod);
+    const outcome = preempt({
+      pod,
+      st,
+      infos,
+      verdicts,
+      pdbs: () => listBudgets(this.client),
+      nominated: (node) => this.nominatedPods(key, prio).filter((p) => p.status?.nominatedNodeName === node),
+      offset: Math.floor(Math.random() * Math.max(1, infos.length)),
+    });
+    if (outcome.kind !== 'nominated') return outcome;
+    preemptVictims(this.client, pod, outcome.node, outcome.victims, (victim, msg) =>
+      this.event(victim, 'Normal', 'Preempted', 'Preempting', msg, pod),
+    );
+    const displaced = [...this.nominated.values()].filter(
+      (p) => p.status?.nominatedNodeName === outcome.node && podPriority(p) < prio,
+    );
+    clearNominatedNodeName(this.client, displaced);
+    const nominatedPod = deepCopy(pod) as Pod & { status: { nominatedNodeName?: string } };
+    nominatedPod.status = { ...nominatedPod.status, nominatedNodeName: outcome.node };
+    this.assign(key, nominatedPod);
+    return outcome;
+  }
+
+  /** A nominated pod tries its nominated node first (evaluateNominatedNode). */
+  private fitsNominatedNode(
+    pod: Pod,
+    st: ReturnType<typeof podState>,
+    infos: readonly NodeInfo[],
+  ): { feasible: NodeInfo[]; tried: number } | undefined {
+    const name = pod.status?.nominatedNodeName;
+    const info = name ? infos.find((i) => i.node.metadata?.name === name) : undefined;
+    return info && feasible(pod, info, st) ? { feasible: [info], tried: 1 } : undefined;
+  }
+
+  /** Pods nominated to nodes with at least this priority, other than the pod itself. */
+  private nominatedPods(except: string, priority: number): Pod[] {
+    if (!this.nominated.size) return [];
+    return [...this.nominated]
+      .filter(([k, p]) => k !== except && podPriority(p) >= priority)
+      .map(([, p]) => p);
+  }
+
+  /** nominate: the node to nominate the pod to, '' to clear its nomination, undefined to leave it. */
+  private recordFailure(pod: Pod, message: string, nominate?: string): void {
     this.event(pod, 'Warning', 'FailedScheduling', 'Scheduling', message);
     const ns = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
@@ -416,10 +491,22 @@ export class Scheduler {
       const live = this.client.get(podsRef, ns, name);
       if (live.metadata.uid !== pod.metadata?.uid) return;
       if ((live['spec'] as { nodeName?: string } | undefined)?.nodeName) return;
-      const status = (live['status'] ??= {}) as { conditions?: Record<string, unknown>[] };
+      const status = (live['status'] ??= {}) as {
+        conditions?: Record<string, unknown>[];
+        nominatedNodeName?: string;
+      };
       const conds = status.conditions ?? [];
       const cur = conds.find((c) => c['type'] === 'PodScheduled');
-      if (cur && cur['status'] === 'False' && cur['reason'] === 'Unschedulable' && cur['message'] === message)
+      const nominationKept = nominate === undefined || nominate === (status.nominatedNodeName ?? '');
+      if (nominate) status.nominatedNodeName = nominate;
+      else if (nominate === '') delete status.nominatedNodeName;
+      if (
+        nominationKept &&
+        cur &&
+        cur['status'] === 'False' &&
+        cur['reason'] === 'Unschedulable' &&
+        cur['message'] === message
+      )
         return;
       status.conditions = [
         ...conds.filter((c) => c['type'] !== 'PodScheduled'),
@@ -439,7 +526,14 @@ export class Scheduler {
   }
 
   /** A core/v1 Event about a pod, as the scheduler's events.k8s.io recorder writes them (with series). */
-  private event(pod: Pod, type: string, reason: string, action: string, message: string): void {
+  private event(
+    pod: Pod,
+    type: string,
+    reason: string,
+    action: string,
+    message: string,
+    related?: Pod,
+  ): void {
     const ns = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     const dedupe = `${keyOf(ns, name)}\n${reason}\n${message}`;
@@ -470,6 +564,17 @@ export class Scheduler {
           uid: pod.metadata?.uid,
           resourceVersion: pod.metadata?.resourceVersion,
         },
+        ...(related
+          ? {
+              related: {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                namespace: related.metadata?.namespace,
+                name: related.metadata?.name,
+                uid: related.metadata?.uid,
+              },
+            }
+          : {}),
         reason,
         message,
         type,
