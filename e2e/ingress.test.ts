@@ -19,10 +19,10 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1';
-import { kubectlRunner, requireKubectl, type KubectlRunner } from './harness/kubectl.ts';
+import { kubectlRunner, type KubectlRunner } from './harness/kubectl.ts';
 import { eventually } from './harness/wait.ts';
 import {
-  dockerAvailable,
+  dockerSuiteSkip,
   startDockerCluster,
   uniqueClusterName,
   type DockerCluster,
@@ -31,8 +31,7 @@ import { BUSYBOX_IMAGE } from '../core/nodes/docker/images.ts';
 import { createCa } from '../core/pki/ca.ts';
 import { issueServingCert } from '../core/pki/certs.ts';
 
-const noDocker = await dockerAvailable();
-const skip = noDocker ?? requireKubectl('1.27') ?? requireKubectl('1.33');
+const skip = await dockerSuiteSkip();
 const name = uniqueClusterName('t-ing');
 const ns = 'ing';
 let c: DockerCluster;

@@ -12,18 +12,17 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { kubectlRunner, requireKubectl, type KubectlRunner } from './harness/kubectl.ts';
+import { kubectlRunner, type KubectlRunner } from './harness/kubectl.ts';
 import { eventually } from './harness/wait.ts';
 import {
-  dockerAvailable,
+  dockerSuiteSkip,
   startDockerCluster,
   uniqueClusterName,
   type DockerCluster,
 } from './harness/docker-cluster.ts';
 import { BUSYBOX_IMAGE } from '../core/nodes/docker/images.ts';
 
-const noDocker = await dockerAvailable();
-const skip = noDocker ?? requireKubectl('1.27') ?? requireKubectl('1.33');
+const skip = await dockerSuiteSkip();
 const name = uniqueClusterName('t-podsec');
 const ns = 'security';
 const HOST_DIR = '/var/lib/berth-e2e-security/a/b';

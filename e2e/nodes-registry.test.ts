@@ -12,10 +12,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import Docker from 'dockerode';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { kubectlRunner, requireKubectl, type KubectlRunner } from './harness/kubectl.ts';
+import { kubectlRunner, type KubectlRunner } from './harness/kubectl.ts';
 import { eventually } from './harness/wait.ts';
 import {
-  dockerAvailable,
+  dockerSuiteSkip,
   startDockerCluster,
   uniqueClusterName,
   type DockerCluster,
@@ -24,8 +24,7 @@ import { imageFromDocker, startRegistry, type TestRegistry } from './harness/reg
 import { DockerNodeDriver } from '../core/nodes/docker/driver.ts';
 import { BUSYBOX_IMAGE } from '../core/nodes/docker/images.ts';
 
-const noDocker = await dockerAvailable();
-const skip = noDocker ?? requireKubectl('1.27') ?? requireKubectl('1.33');
+const skip = await dockerSuiteSkip();
 const name = uniqueClusterName('t-reg');
 const ns = 'registry';
 const [USER, PASSWORD] = ['puller', 'pa55-word'];

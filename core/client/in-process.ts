@@ -10,6 +10,7 @@ import type { ApiServer } from '../apiserver/server.ts';
 import type { DeleteOptions } from '../apiserver/generic-registry.ts';
 import { forbiddenReason } from '../apiserver/authz.ts';
 import type { Served } from '../apiserver/resources.ts';
+import type { ScaleAccess } from '../registry/types.ts';
 import type { Watcher } from '../store/types.ts';
 import { deepCopy } from '../api/object.ts';
 import { StatusError } from '../api/status.ts';
@@ -157,6 +158,18 @@ export class InProcessClient {
     }
   }
 
+  /** The served kind and its scale access; 404 for kinds without a scale subresource. */
+  private scalable(r: ResourceRef, name: string): { s: Served; sc: ScaleAccess } {
+    const s = this.served(r);
+    const sc = s.strategy.scale;
+    if (!sc)
+      throw errors.notFound(
+        { group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` },
+        name,
+      );
+    return { s, sc };
+  }
+
   /**
    * The scale subresource of any kind that serves one (what a polymorphic scale client reads): spec and
    * status replicas and the label selector string, authorized as `get` on `<resource>/scale`.
@@ -166,13 +179,7 @@ export class InProcessClient {
     namespace: string,
     name: string,
   ): { replicas: number; statusReplicas: number; selector: string; resourceVersion: string } {
-    const s = this.served(r);
-    const sc = s.strategy.scale;
-    if (!sc)
-      throw errors.notFound(
-        { group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` },
-        name,
-      );
+    const { s, sc } = this.scalable(r, name);
     this.authorize(s, 'get', namespace, name, 'scale');
     const obj = this.server.registry.get(s, namespace, name);
     return {
@@ -191,13 +198,7 @@ export class InProcessClient {
     replicas: number,
     resourceVersion?: string,
   ): void {
-    const s = this.served(r);
-    const sc = s.strategy.scale;
-    if (!sc)
-      throw errors.notFound(
-        { group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` },
-        name,
-      );
+    const { s, sc } = this.scalable(r, name);
     this.authorize(s, 'update', namespace, name, 'scale');
     const next = deepCopy(this.server.registry.get(s, namespace, name));
     sc.setSpecReplicas(next, replicas);

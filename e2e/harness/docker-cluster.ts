@@ -12,6 +12,7 @@ import { DockerNodeDriver } from '../../core/nodes/docker/driver.ts';
 import { BUSYBOX_IMAGE, ensureNodeImages } from '../../core/nodes/docker/images.ts';
 import { pingDocker } from '../../core/nodes/docker/prereqs.ts';
 import { startBerth, type BerthProcess } from './berth.ts';
+import { requireKubectl } from './kubectl.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -37,6 +38,14 @@ export async function dockerAvailable(): Promise<string | undefined> {
     if (process.env['CI'] === 'true') throw new Error(`Docker is required in CI: ${why}`, { cause: e });
     return why;
   }
+}
+
+/**
+ * Why a Docker-node suite driven by kubectl 1.27 and 1.33 cannot run here (undefined: it can). Without
+ * a Docker engine this throws under CI=true (dockerAvailable); a missing kubectl fails in CI too.
+ */
+export async function dockerSuiteSkip(): Promise<string | undefined> {
+  return (await dockerAvailable()) ?? requireKubectl('1.27') ?? requireKubectl('1.33');
 }
 
 export async function startDockerCluster(opts: {
