@@ -81,6 +81,9 @@ export function kubectlRunner(version: KubectlVersion, kubeconfig: string, home:
         clearTimeout(t);
         resolve({ code: code ?? -1, stdout, stderr });
       });
+      // A command that exits without reading its stdin (most do) makes this write fail with EPIPE:
+      // that is not the command's failure — its exit code and output say how it went.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(opts.input ?? '');
     });
   return {
