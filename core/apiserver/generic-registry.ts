@@ -482,8 +482,9 @@ export class GenericRegistry {
       };
       if (Array.isArray(finals) && finals.length) spec.finalizers = finals;
       else delete spec.finalizers;
-    } else if (opts.subresource === 'binding') {
-      // pods/binding: the handler set spec.nodeName, annotations and the PodScheduled condition.
+    } else if (opts.subresource === 'binding' || opts.subresource === 'ephemeralcontainers') {
+      // pods/binding: the handler set spec.nodeName, annotations and the PodScheduled condition;
+      // pods/ephemeralcontainers: the handler added (and validated) ephemeral containers.
     } else if (opts.subresource === 'status') {
       // Only status may change: everything else comes from the old object.
       for (const k of Object.keys(obj))
@@ -511,7 +512,7 @@ export class GenericRegistry {
         ...validateObjectMetaUpdate(obj, old),
         ...(opts.subresource === 'status'
           ? (st.validateStatusUpdate?.(obj, old, ctx) ?? [])
-          : opts.subresource === 'binding'
+          : opts.subresource === 'binding' || opts.subresource === 'ephemeralcontainers'
             ? []
             : opts.subresource === 'finalize'
               ? (st.validateFinalize?.(obj) ?? [])

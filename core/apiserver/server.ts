@@ -29,6 +29,7 @@ import { ResourceTable } from './resources.ts';
 import type { ProtobufDecoder } from './body.ts';
 import { podBindingHandler } from './subresources/pod-binding.ts';
 import { podEvictionHandler } from './subresources/pod-eviction.ts';
+import { podEphemeralContainersHandler } from './subresources/pod-ephemeral-containers.ts';
 import { NodeConnector, type NodeClientCredentials } from './node-connection.ts';
 import { podLogHandler } from './subresources/pod-log.ts';
 import { podExecHandler, type UpgradeHandler } from './subresources/pod-exec.ts';
@@ -103,6 +104,10 @@ export class ApiServer {
     this.openapi = opts.openapi && customResourceOpenAPI(opts.openapi, this.table, opts.version.gitVersion);
     this.handlers.extraSubresources.set('/pods/binding', podBindingHandler(this.registry, opts.protobuf));
     this.handlers.extraSubresources.set('/pods/eviction', podEvictionHandler(this.registry, opts.protobuf));
+    this.handlers.extraSubresources.set(
+      '/pods/ephemeralcontainers',
+      podEphemeralContainersHandler(this.registry, opts.patcher, opts.protobuf),
+    );
     const nodes = new NodeConnector(this.registry, this.table, opts.nodeClient);
     this.handlers.extraSubresources.set('/pods/log', podLogHandler(nodes));
     this.upgrades.set('exec', podExecHandler(nodes));

@@ -82,3 +82,25 @@ describe('FallbackToLogsOnError', () => {
     assert.equal(tailCriLog(''), '');
   });
 });
+
+describe('ephemeral container target', () => {
+  const inputs = (spec: Record<string, unknown>, targetId?: string) =>
+    containerConfig({
+      pod: { metadata: { name: 'p', namespace: 'ns', uid: 'u1' }, spec: { containers: [], ...spec } },
+      container: { name: 'debugger', image: 'busybox' },
+      attempt: 0,
+      env: [],
+      volumes: new Map(),
+      hostsFile: '/h',
+      terminationFile: '/t',
+      image: undefined,
+      ...(targetId ? { targetId } : {}),
+    }).linux?.securityContext?.namespaceOptions;
+
+  test("joins the target's PID namespace unless the pod shares one", () => {
+    assert.deepEqual(inputs({}, 'abc'), { network: 'POD', pid: 'TARGET', ipc: 'POD', targetId: 'abc' });
+    assert.equal(inputs({})?.pid, 'CONTAINER');
+    assert.equal(inputs({ shareProcessNamespace: true }, 'abc')?.pid, 'POD');
+    assert.equal(inputs({ hostPID: true }, 'abc')?.pid, 'NODE');
+  });
+});

@@ -6,7 +6,12 @@
  */
 import type { Container } from 'kubernetes-types/core/v1';
 import type { KObject } from '../../api/object.ts';
-import type { CriContainerConfig, CriImage, CriMount } from '../cri/types.ts';
+import type {
+  CriContainerConfig,
+  CriImage,
+  CriLinuxContainerSecurityContext,
+  CriMount,
+} from '../cri/types.ts';
 import { expandCommand } from '../pod/env.ts';
 import { containerResources } from '../pod/resources.ts';
 import { containerSecurity } from '../pod/security.ts';
@@ -39,6 +44,8 @@ export interface ContainerInputs {
   terminationFile: string;
   image: CriImage | undefined;
   memoryCapacity?: number;
+  /** An ephemeral container's target: it joins this container's PID namespace (unless the pod shares one). */
+  targetId?: string;
 }
 
 /** Mounts: volumes first, then /etc/hosts (unless a volume mounts it) and the termination-log file. */
@@ -94,9 +101,19 @@ export function containerConfig(i: ContainerInputs): CriContainerConfig {
         c,
         i.memoryCapacity !== undefined ? { memoryCapacity: i.memoryCapacity } : {},
       ),
-      securityContext: containerSecurity(pod, c, imageUser),
+      securityContext: withPidTarget(containerSecurity(pod, c, imageUser), i.targetId),
     },
   };
+}
+
+/** The container's PID namespace becomes the target container's when it would be its own. */
+function withPidTarget(
+  sc: CriLinuxContainerSecurityContext,
+  targetId: string | undefined,
+): CriLinuxContainerSecurityContext {
+  const ns = sc.namespaceOptions;
+  if (!targetId || (ns?.pid ?? 'CONTAINER') !== 'CONTAINER') return sc;
+  return { ...sc, namespaceOptions: { ...ns, pid: 'TARGET', targetId } };
 }
 
 /** The last `maxLines` lines / `maxBytes` bytes of a CRI log file's messages (FallbackToLogsOnError). */

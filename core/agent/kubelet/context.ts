@@ -7,6 +7,7 @@ import type { Backoff } from './backoff.ts';
 import type { EventRecorder } from './events.ts';
 import type { ImageManager } from './images.ts';
 import type { NodeDNS } from './sandbox-config.ts';
+import type { StartGate } from './start-gate.ts';
 import type { StatusWriter } from './status-writer.ts';
 
 export interface KubeletContext {
@@ -28,6 +29,8 @@ export interface KubeletContext {
   podReachableHostDNS?: string;
   /** How often the runtime is relisted for container state changes (default 1 s). */
   relistMs?: number;
+  /** RunPodSandbox calls in flight at once (default 5; see start-gate.ts). */
+  startSlots?: number;
 }
 
 export interface KubeletServices {
@@ -39,6 +42,8 @@ export interface KubeletServices {
   volumeHost: VolumeHost;
   dns: NodeDNS;
   status: StatusWriter;
+  /** Orders the sandbox creations of starting pods, oldest pod first, a few at a time. */
+  startGate: StartGate;
   /** The node's /etc/hosts (for host-network pods). */
   nodeHosts: string;
   /** Services of a namespace plus the master service (for service link env vars). */

@@ -36,6 +36,10 @@ class FakeRuntime {
   sandboxes = new Map<string, CriPodSandbox & { config: CriPodSandboxConfig }>();
   containers = new Map<string, CriContainerStatus & { podSandboxId: string }>();
   calls: string[] = [];
+  /** ContainerStatus calls (reads of a container back). */
+  statusReads = 0;
+  /** ListPodSandbox calls filtered by pod: one per pod sync. */
+  podSandboxLists = 0;
   private seq = 0;
   private now = (): number => Date.now() * 1e6;
 
@@ -109,10 +113,12 @@ class FakeRuntime {
 
   client(): CriClient {
     const api = {
-      listPodSandbox: async (f?: CriPodSandboxFilter) =>
-        [...this.sandboxes.values()].filter(
+      listPodSandbox: async (f?: CriPodSandboxFilter) => {
+        if (f?.labelSelector) this.podSandboxLists++;
+        return [...this.sandboxes.values()].filter(
           (s) => (!f?.id || f.id === s.id) && this.matches(s.labels, f?.labelSelector),
-        ),
+        );
+      },
       runPodSandbox: async (config: CriPodSandboxConfig) => {
         this.calls.push(`RunPodSandbox ${config.metadata.name}`);
         return this.seed(config).sandbox;
@@ -143,6 +149,7 @@ class FakeRuntime {
             this.matches(c.labels, f?.labelSelector),
         ),
       containerStatus: async (id: string) => {
+        this.statusReads++;
         const c = this.containers.get(id);
         if (!c) throw this.notFound('ContainerStatus', id);
         return { status: { ...c }, info: {} };
@@ -224,7 +231,7 @@ describe('kubelet pod lifecycle (in-memory runtime)', () => {
     dir = mkdtempSync(join(tmpdir(), 'berth-kubelet-'));
     cluster = await startCluster({ dataDir: join(dir, 'data'), apiPort: 0, disableScheduler: true });
     client = cluster.controllerClient.asKubeClient();
-    for (const name of ['crashy', 'adopted', 'graceful', 'forced', 'once', 'resandbox'])
+    for (const name of ['quiet', 'crashy', 'adopted', 'graceful', 'forced', 'once', 'resandbox'])
       await client.create(NODES, '', { apiVersion: 'v1', kind: 'Node', metadata: { name } });
     const sa = { group: '', version: 'v1', resource: 'serviceaccounts' };
     await waitFor('the default service account', () => client.get(sa, NS, 'default'), 10_000, 50);
@@ -271,6 +278,31 @@ describe('kubelet pod lifecycle (in-memory runtime)', () => {
     assert.equal(backoff.status?.phase, 'Running');
     assert.equal(rt.calls.filter((c) => c.startsWith('CreateContainer c')).length, 2);
     await k.stop();
+  });
+
+  test('Running is written from the start result in one sync; relists with no news sync nothing', async () => {
+    const rt = new FakeRuntime();
+    start(rt, 'quiet');
+    await client.create(PODS, NS, podManifest('quiet'));
+    const running = await waitFor('quiet Running', async () => {
+      const p = await getPod('quiet');
+      return p.status?.phase === 'Running' && p;
+    });
+    const st = running.status?.containerStatuses?.[0];
+    assert.ok(st?.state?.running?.startedAt, 'running with its start time');
+    assert.match(st?.containerID ?? '', /^containerd:\/\/c\d+$/);
+    assert.equal(st?.imageID, 'sha256:busybox');
+    // Six relists (every 100 ms) see the sandbox and container the worker made: no news, no sync.
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(rt.podSandboxLists, 1, 'one sync: the one that started the pod');
+    assert.equal(rt.statusReads, 0, 'the container was never read back');
+    // News: the container exits; the next relist syncs the pod.
+    rt.exit(rt.running('c')?.id ?? '', 0);
+    await waitFor('quiet restarted', async () => {
+      const p = await getPod('quiet');
+      return p.status?.containerStatuses?.[0]?.restartCount === 1 && p;
+    });
+    assert.ok(rt.statusReads > 0);
   });
 
   test('after an agent restart running pods are adopted, orphaned sandboxes removed', async () => {

@@ -27,12 +27,16 @@ import {
 import { EventRecorder } from './events.ts';
 import { ImageManager } from './images.ts';
 import { PodWorker } from './pod-worker.ts';
+import { runtimeFingerprint } from './runtime-view.ts';
 import { parseResolvConf, POD_UID_LABEL, type NodeDNS } from './sandbox-config.ts';
+import { StartGate } from './start-gate.ts';
 import { StatusWriter } from './status-writer.ts';
 
 export type { KubeletContext } from './context.ts';
 
 const SERVICE_CACHE_MS = 5_000;
+/** A sandbox creation holding its gate slot longer than this lets the next one in (it goes on). */
+const START_GATE_MAX_HOLD_MS = 2_000;
 
 function readOr(path: string, fallback: string): string {
   try {
@@ -86,15 +90,21 @@ function volumeHost(ctx: KubeletContext): VolumeHost {
   };
 }
 
-/** Services of `ns` plus the master service, cached briefly (service links are read at container start). */
+/**
+ * Services of `ns` plus the master service, cached briefly (service links are read at container start);
+ * pods starting together share one list call per namespace.
+ */
 function serviceLister(client: KubeClient): (ns: string) => Promise<KObject[]> {
-  const cache = new Map<string, { at: number; items: KObject[] }>();
-  const list = async (ns: string): Promise<KObject[]> => {
+  const cache = new Map<string, { at: number; items: Promise<KObject[]> }>();
+  const list = (ns: string): Promise<KObject[]> => {
     const hit = cache.get(ns);
     if (hit && Date.now() - hit.at < SERVICE_CACHE_MS) return hit.items;
-    const items = (await client.list(SERVICES, ns)).items;
-    cache.set(ns, { at: Date.now(), items });
-    return items;
+    const entry = { at: Date.now(), items: client.list(SERVICES, ns).then((l) => l.items) };
+    entry.items.catch(() => {
+      if (cache.get(ns) === entry) cache.delete(ns);
+    });
+    cache.set(ns, entry);
+    return entry.items;
   };
   return async (ns) => {
     const own = await list(ns).catch(() => []);
@@ -132,6 +142,7 @@ export function startKubelet(ctx: KubeletContext): Kubelet {
       host: podReachable(parseResolvConf(readOr('/etc/resolv.conf', '')), ctx.podReachableHostDNS),
     },
     status,
+    startGate: new StartGate(ctx.startSlots ?? 5, START_GATE_MAX_HOLD_MS),
     nodeHosts: readOr('/etc/hosts', '127.0.0.1\tlocalhost\n'),
     services: serviceLister(ctx.client),
   };
@@ -163,7 +174,8 @@ export function startKubelet(ctx: KubeletContext): Kubelet {
   });
 
   // The pod lifecycle event generator: one relist of the runtime per period; a pod whose sandboxes or
-  // containers changed state is synced at once (exits, OOM kills, runtime restarts).
+  // containers changed state is synced at once (exits, OOM kills, runtime restarts) unless its worker
+  // already knows that state (it made the change itself, or read it since).
   const fingerprints = new Map<string, string>();
   let relisting = false;
   const relist = async (): Promise<void> => {
@@ -171,20 +183,21 @@ export function startKubelet(ctx: KubeletContext): Kubelet {
     relisting = true;
     try {
       const [sandboxes, containers] = await Promise.all([ctx.cri.listPodSandbox(), ctx.cri.listContainers()]);
-      const seen = new Map<string, string[]>();
-      const add = (uid: string | undefined, s: string): void => {
-        if (!uid) return;
-        const l = seen.get(uid) ?? [];
-        l.push(s);
-        seen.set(uid, l);
+      const seen = new Map<string, { s: typeof sandboxes; c: typeof containers }>();
+      const of = (uid: string): { s: typeof sandboxes; c: typeof containers } => {
+        let e = seen.get(uid);
+        if (!e) seen.set(uid, (e = { s: [], c: [] }));
+        return e;
       };
-      for (const sb of sandboxes) add(sb.labels[POD_UID_LABEL], `s${sb.id}:${sb.state}`);
-      for (const c of containers) add(c.labels[POD_UID_LABEL], `c${c.id}:${c.state}`);
+      for (const sb of sandboxes) of(sb.labels[POD_UID_LABEL] ?? '').s.push(sb);
+      for (const c of containers) of(c.labels[POD_UID_LABEL] ?? '').c.push(c);
       for (const [uid, w] of workers) {
-        const fp = (seen.get(uid) ?? []).sort().join(',');
-        if (fingerprints.get(uid) === fp) continue;
+        const e = seen.get(uid);
+        const fp = runtimeFingerprint(e?.s ?? [], e?.c ?? []);
+        // A pod with nothing in the runtime yet is being started by its worker: no news.
+        if ((fingerprints.get(uid) ?? '') === fp) continue;
         fingerprints.set(uid, fp);
-        void w.kick();
+        if (w.runtimeFingerprint() !== fp) void w.kick();
       }
       for (const uid of [...fingerprints.keys()]) if (!workers.has(uid)) fingerprints.delete(uid);
     } catch (e) {

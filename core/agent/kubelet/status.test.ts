@@ -218,3 +218,96 @@ describe('container states from CRI', () => {
     });
   });
 });
+
+// ---- native sidecars and ephemeral containers ----
+
+const withSidecar = (spec: Record<string, unknown>): KObject =>
+  pod({ initContainers: [{ name: 'log', restartPolicy: 'Always' }, { name: 'setup' }], ...spec });
+const done = exited(0);
+const up = { ready: true, started: true };
+
+const sview = (over: Partial<PodView>): PodView => ({
+  sandboxReady: true,
+  podIPs: ['10.244.0.5'],
+  hostIP: '172.29.0.2',
+  init: [],
+  containers: [],
+  qosClass: 'BestEffort',
+  startTime: '2026-01-01T00:00:00Z',
+  ...over,
+});
+const cond = (s: ReturnType<typeof computePodStatus>, type: string): string | undefined =>
+  s.conditions?.find((c) => c.type === type)?.status;
+
+describe('pod status with sidecars', () => {
+  test('a running, started sidecar does not hold initialization; the pod runs with it', () => {
+    const p = withSidecar({});
+    const v = sview({
+      init: [cv('log', running, up), cv('setup', done)],
+      containers: [cv('c', running, up)],
+    });
+    assert.equal(podPhase(p, v), 'Running');
+    const s = computePodStatus(p, v);
+    assert.equal(cond(s, 'Initialized'), 'True');
+    assert.equal(cond(s, 'Ready'), 'True');
+    assert.equal(s.initContainerStatuses?.[0]?.started, true);
+    assert.equal(s.initContainerStatuses?.[0]?.ready, true);
+  });
+
+  test('a sidecar not yet started keeps the pod Pending and not initialized', () => {
+    const p = withSidecar({});
+    const v = sview({
+      init: [cv('log', running, { started: false }), cv('setup', waiting('PodInitializing'))],
+      containers: [cv('c', waiting('PodInitializing'))],
+    });
+    assert.equal(podPhase(p, v), 'Pending');
+    const s = computePodStatus(p, v);
+    assert.equal(cond(s, 'Initialized'), 'False');
+    assert.match(s.conditions?.find((c) => c.type === 'Initialized')?.message ?? '', /\[log setup\]/);
+  });
+
+  test('an unready sidecar makes the pod unready', () => {
+    const v = sview({
+      init: [cv('log', running, { started: true, ready: false }), cv('setup', done)],
+      containers: [cv('c', running, up)],
+    });
+    const s = computePodStatus(withSidecar({}), v);
+    assert.equal(cond(s, 'Ready'), 'False');
+    assert.match(s.conditions?.find((c) => c.type === 'ContainersReady')?.message ?? '', /\[log\]/);
+  });
+
+  test('a Job pod succeeds when its main containers did, its sidecar still running or restarting', () => {
+    const p = withSidecar({ restartPolicy: 'Never' });
+    for (const side of [running, waiting('CrashLoopBackOff')])
+      assert.equal(
+        podPhase(p, { init: [cv('log', side, up), cv('setup', done)], containers: [cv('c', done)] }),
+        'Succeeded',
+      );
+  });
+
+  test('a restarting sidecar does not send an initialized pod back to Pending', () => {
+    const v = sview({
+      init: [cv('log', waiting('CrashLoopBackOff'), { lastState: done }), cv('setup', done)],
+      containers: [cv('c', running, up)],
+    });
+    assert.equal(podPhase(withSidecar({}), v), 'Running');
+    assert.equal(cond(computePodStatus(withSidecar({}), v), 'Initialized'), 'True');
+  });
+});
+
+describe('ephemeral container statuses', () => {
+  test('reported when the pod has ephemeral containers, removed when not', () => {
+    const p = withSidecar({ initContainers: [] });
+    const v = sview({
+      containers: [cv('c', running, up)],
+      ephemeral: [cv('debugger', running, { started: true })],
+    });
+    const s = computePodStatus(p, v);
+    assert.deepEqual(
+      s.ephemeralContainerStatuses?.map((e) => [e.name, !!e.state?.running, e.ready]),
+      [['debugger', true, false]],
+    );
+    const again = computePodStatus({ ...p, status: s }, sview({ containers: [cv('c', running, up)] }));
+    assert.equal(again.ephemeralContainerStatuses, undefined);
+  });
+});

@@ -8,6 +8,7 @@ import type { ContainerState, ContainerStatus, PodCondition, PodStatus } from 'k
 import { type KObject, rfc3339 } from '../../api/object.ts';
 import { podSpec } from '../pod/types.ts';
 import type { CriContainerStatus } from '../cri/types.ts';
+import { sidecarNames } from './sidecars.ts';
 
 export type Phase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
@@ -30,6 +31,8 @@ export interface PodView {
   hostIP: string;
   init: ContainerView[];
   containers: ContainerView[];
+  /** Ephemeral containers (kubectl debug), when the pod has any. */
+  ephemeral?: ContainerView[];
   qosClass: string;
   /** A pod-level terminal failure the kubelet decided (e.g. DeadlineExceeded). */
   failure?: { reason: string; message: string };
@@ -78,9 +81,21 @@ export function criContainerState(c: CriContainerStatus, terminationMessage?: st
 
 const succeededState = (s: ContainerState): boolean => s.terminated?.exitCode === 0;
 
-/** Init containers whose run did not (yet) succeed. */
-export function incompleteInit(init: ContainerView[]): string[] {
-  return init.filter((c) => !succeededState(c.state)).map((c) => c.name);
+/** Whether a regular container has run (the pod was initialized before, whatever sidecars do now). */
+const anyRegularStarted = (containers: ContainerView[]): boolean =>
+  containers.some((c) => c.state.running || c.state.terminated || c.lastState.terminated);
+
+/**
+ * Init containers that keep the pod from being initialized: regular ones whose run did not (yet)
+ * succeed, sidecars not (yet) started — none once a regular container has run beside sidecars.
+ */
+export function incompleteInit(pod: KObject, view: Pick<PodView, 'init' | 'containers'>): string[] {
+  const sidecars = new Set(sidecarNames(podSpec(pod)));
+  // (Only pods with sidecars can have regular containers running while init is incomplete.)
+  if (sidecars.size > 0 && anyRegularStarted(view.containers)) return [];
+  return view.init
+    .filter((c) => (sidecars.has(c.name) ? !c.started : !succeededState(c.state)))
+    .map((c) => c.name);
 }
 
 /** The pod phase (kubelet getPhase). */
@@ -88,7 +103,14 @@ export function podPhase(pod: KObject, view: Pick<PodView, 'init' | 'containers'
   const policy = podSpec(pod).restartPolicy ?? 'Always';
   let initFailed = false;
   let initPending = false;
+  const sidecars = new Set(sidecarNames(podSpec(pod)));
   for (const c of view.init) {
+    // A sidecar is pending until it started, unless the regular containers have run; else it does
+    // not count for the phase.
+    if (sidecars.has(c.name)) {
+      if (!(c.state.running && c.started) && !anyRegularStarted(view.containers)) initPending = true;
+      continue;
+    }
     if (succeededState(c.state)) continue;
     if (
       c.state.terminated ||
@@ -128,7 +150,7 @@ export function ownConditions(pod: KObject, view: PodView, phase: Phase): [strin
   const hostNetwork = podSpec(pod).hostNetwork === true;
   const sandboxOk = view.sandboxReady && (hostNetwork || view.podIPs.length > 0);
   const completed = phase === 'Succeeded';
-  const incomplete = incompleteInit(view.init);
+  const incomplete = incompleteInit(pod, view);
   const initialized: Cond =
     incomplete.length === 0
       ? completed && view.init.length > 0
@@ -139,7 +161,11 @@ export function ownConditions(pod: KObject, view: PodView, phase: Phase): [strin
           reason: 'ContainersNotInitialized',
           message: `containers with incomplete status: [${incomplete.join(' ')}]`,
         };
-  const unready = view.containers.filter((c) => !c.ready).map((c) => c.name);
+  // Sidecars' readiness counts for the pod's, before the regular containers'.
+  const sidecars = new Set(sidecarNames(podSpec(pod)));
+  const unready = [...view.init.filter((c) => sidecars.has(c.name)), ...view.containers]
+    .filter((c) => !c.ready)
+    .map((c) => c.name);
   let containersReady: Cond;
   if (completed) containersReady = { status: 'False', reason: 'PodCompleted' };
   else if (incomplete.length > 0)
@@ -233,6 +259,8 @@ export function computePodStatus(pod: KObject, view: PodView, now = new Date()):
   }
   if (view.init.length > 0) status.initContainerStatuses = view.init.map(apiContainerStatus);
   else delete status.initContainerStatuses;
+  if (view.ephemeral?.length) status.ephemeralContainerStatuses = view.ephemeral.map(apiContainerStatus);
+  else delete status.ephemeralContainerStatuses;
   if (view.failure) {
     status.reason = view.failure.reason;
     status.message = view.failure.message;
