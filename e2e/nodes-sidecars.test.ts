@@ -10,9 +10,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as pty from 'node-pty';
+import { ptyKubectl as ptyKubectlIn, type PtySession } from './harness/pty.ts';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { kubectlPath, kubectlRunner, type KubectlRunner } from './harness/kubectl.ts';
+import { kubectlRunner, type KubectlRunner } from './harness/kubectl.ts';
 import { eventually } from './harness/wait.ts';
 import {
   dockerSuiteSkip,
@@ -125,31 +125,9 @@ const columns = async (k: KubectlRunner, p: string): Promise<{ ready: string; st
   return { ready: f[1] ?? '', status: f[2] ?? '' };
 };
 
-/** Runs kubectl under a pseudo-terminal; output so far, input, exit code. */
-function ptyKubectl(version: '1.27' | '1.33', args: string[]) {
-  const bin = kubectlPath(version);
-  if (!bin) throw new Error(`kubectl.${version} not available`);
-  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: c.home, KUBECONFIG: c.kubeconfig };
-  const p = pty.spawn(bin, args, { name: 'xterm', cols: 120, rows: 30, env: { ...env, TERM: 'xterm' } });
-  let out = '';
-  let done = false;
-  p.onData((d) => (out += d));
-  const exited = new Promise<number>((resolve) =>
-    p.onExit((e) => {
-      done = true;
-      resolve(e.exitCode);
-    }),
-  );
-  return {
-    output: () => out,
-    isDone: () => done,
-    write: (s: string) => p.write(s),
-    exited,
-    kill: () => {
-      if (!done) p.kill('SIGKILL');
-    },
-  };
-}
+/** kubectl under a pty against this suite's cluster (a 120-column terminal: `ps` lines stay whole). */
+const ptyKubectl = (version: '1.27' | '1.33', args: string[]): PtySession =>
+  ptyKubectlIn(version, args, c, { cols: 120, rows: 30 });
 
 describe('sidecars and ephemeral containers on a Docker node', { skip }, () => {
   before(async () => {

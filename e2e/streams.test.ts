@@ -15,17 +15,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
-import * as pty from 'node-pty';
 import type WebSocket from 'ws';
 import {
   E2E_VERSIONS,
-  kubectlPath,
   kubectlRunner,
   requireKubectl,
   type KubectlRunner,
   type KubectlVersion,
 } from './harness/kubectl.ts';
 import { eventually } from './harness/wait.ts';
+import { ptyKubectl as ptyKubectlIn, type PtySession } from './harness/pty.ts';
 import {
   dockerAvailable,
   startDockerCluster,
@@ -137,49 +136,8 @@ spec:
 
 // --- helpers -------------------------------------------------------------------------------------
 
-interface PtySession {
-  output(): string;
-  write(s: string): void;
-  resize(cols: number, rows: number): void;
-  /** Resolves with the child's exit code. */
-  exited: Promise<number>;
-  kill(): void;
-}
-
-/** Runs kubectl under a real pseudo-terminal (node-pty). */
-function ptyKubectl(version: KubectlVersion, args: string[]): PtySession {
-  const bin = kubectlPath(version);
-  if (!bin) throw new Error(`kubectl.${version} not available`);
-  const p = pty.spawn(bin, args, {
-    name: 'xterm',
-    cols: 80,
-    rows: 24,
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOME: c.home,
-      KUBECONFIG: c.kubeconfig,
-      TERM: 'xterm',
-    },
-  });
-  let out = '';
-  let done = false;
-  p.onData((d) => (out += d));
-  const exited = new Promise<number>((resolve) =>
-    p.onExit((e) => {
-      done = true;
-      resolve(e.exitCode);
-    }),
-  );
-  return {
-    output: () => out,
-    write: (s) => p.write(s),
-    resize: (cols, rows) => p.resize(cols, rows),
-    exited,
-    kill: () => {
-      if (!done) p.kill('SIGKILL');
-    },
-  };
-}
+/** kubectl under a pty against this suite's cluster. */
+const ptyKubectl = (version: KubectlVersion, args: string[]): PtySession => ptyKubectlIn(version, args, c);
 
 /** Waits until the session's output after `from` matches `re`; returns the end of the match. */
 async function expectOutput(s: PtySession, re: RegExp, from = 0, ms = 20_000): Promise<number> {
