@@ -185,21 +185,25 @@ test('adopts a matching orphan (matchExpressions) and releases a pod whose label
 });
 
 test('availableReplicas honours minReadySeconds', async () => {
-  client.create(RS, NS, rs('slow', 1, { app: 'slow' }, { minReadySeconds: 1 }));
+  // 5 s, so that the ready-but-not-yet-available state is still there to see on a loaded machine (with 1 s
+  // the controller's first status write could already count the pod available).
+  client.create(RS, NS, rs('slow', 1, { app: 'slow' }, { minReadySeconds: 5 }));
   const [pod] = await waitFor('pod', () => {
     const p = podsOf({ app: 'slow' });
     return p.length === 1 && p;
   });
+  const readyAt = Date.now();
   markReady(pod!);
   await waitFor('ready but not available', () => {
     const s = client.get(RS, NS, 'slow')['status'] as Record<string, unknown>;
     return s['readyReplicas'] === 1 && s['availableReplicas'] === undefined;
   });
   await waitFor(
-    'available after 1 s',
+    'available after 5 s',
     () => (client.get(RS, NS, 'slow')['status'] as Record<string, unknown>)['availableReplicas'] === 1,
-    4000,
+    15_000,
   );
+  assert.ok(Date.now() - readyAt >= 4000, 'not available long before minReadySeconds');
 });
 
 test('ReplicationController is reconciled by the same controller', async () => {
