@@ -81,17 +81,22 @@ const shRun = async (
 };
 
 /** The messages of a pod's events with one reason, space-separated. */
+/** The messages of the pod's events with that reason, once there is one (events follow the status). */
 const eventMessages = (k: KubectlRunner, p: string, reason: string): Promise<string> =>
-  k.ok([
-    '-n',
-    ns,
-    'get',
-    'events',
-    '--field-selector',
-    `involvedObject.name=${p},reason=${reason}`,
-    '-o',
-    'jsonpath={.items[*].message}',
-  ]);
+  eventually(`a ${reason} event for ${p}`, async () =>
+    (
+      await k.ok([
+        '-n',
+        ns,
+        'get',
+        'events',
+        '--field-selector',
+        `involvedObject.name=${p},reason=${reason}`,
+        '-o',
+        'jsonpath={.items[*].message}',
+      ])
+    ).trim(),
+  );
 
 /** A /proc/<pid>/status field ("CapEff", "NoNewPrivs"…). */
 const statusField = (status: string, field: string): string =>
