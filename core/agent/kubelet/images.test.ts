@@ -38,7 +38,6 @@ describe('image pulls', () => {
       '.dockercfg': b64(JSON.stringify({ 'https://index.docker.io/v1/': { username: 'a', password: 'b' } })),
     });
     assert.deepEqual(authFromSecrets('busybox', [legacy]), {
-      serverAddress: 'https://registry-1.docker.io',
       username: 'a',
       password: 'b',
     });

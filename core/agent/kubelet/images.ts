@@ -29,19 +29,20 @@ export function registryOf(image: string): string {
   return 'docker.io';
 }
 
-/** "https://index.docker.io/v1/" → "docker.io"; "reg:5000/path" → "reg:5000". */
+/** "https://index.docker.io/v1/" (any Docker Hub host) → "docker.io"; "reg:5000/path" → "reg:5000". */
 function normalizeRegistryKey(key: string): string {
   const host = key.replace(/^[a-z]+:\/\//, '').split('/')[0] ?? '';
-  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+  return host.endsWith('.docker.io') ? 'docker.io' : host;
 }
 
 /**
  * The CRI AuthConfig.serverAddress for a registry host. containerd (1.6 and later) parses it as a URL
  * and gives the credentials only to the host whose name equals the URL's host, so it needs a scheme
- * ("reg:5000" alone does not parse, "docker.io" has no host) and Docker Hub's real host name.
+ * ("reg:5000" alone does not parse). "docker.io" is a name, not the host containerd talks to: for it no
+ * server address is sent, and containerd gives the credentials to that pull's registry host.
  */
-export function criServerAddress(registry: string): string {
-  return `https://${registry === 'docker.io' ? 'registry-1.docker.io' : registry}`;
+export function criServerAddress(registry: string): string | undefined {
+  return registry === 'docker.io' ? undefined : `https://${registry}`;
 }
 
 interface DockerAuth {
@@ -84,8 +85,9 @@ export function authFromSecrets(image: string, secrets: KObject[]): CriAuthConfi
           password = plain.slice(i + 1);
         }
       }
+      const serverAddress = criServerAddress(want);
       return {
-        serverAddress: criServerAddress(want),
+        ...(serverAddress ? { serverAddress } : {}),
         ...(username ? { username } : {}),
         ...(password ? { password } : {}),
         ...(a.identitytoken ? { identityToken: a.identitytoken } : {}),
