@@ -62,10 +62,40 @@ function fieldValidationOf(q: URLSearchParams): FieldValidation {
   );
 }
 
-function dryRunOf(values: string[]): boolean {
+export function dryRunOf(values: string[]): boolean {
   for (const v of values)
     if (v !== 'All') throw errors.badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
   return values.length > 0;
+}
+
+/**
+ * What a PUT or PATCH of a generic-object subresource (scale, ephemeralcontainers) asks for: the decoded
+ * body, or `current` with the patch applied as `served` (apply patches are refused there, as upstream).
+ * Other verbs are 405.
+ */
+export async function requestedSubresourceObject(
+  req: IncomingMessage,
+  verb: string,
+  current: KObject,
+  served: Served,
+  deps: { patcher?: Patcher; protobuf?: ProtobufDecoder },
+  gr: { group: string; resource: string },
+  now: Date,
+): Promise<KObject> {
+  if (verb === 'update')
+    return decodeBody(
+      await readBody(req),
+      req.headers['content-type'],
+      { apiVersion: served.gv, kind: served.strategy.info.kind },
+      deps.protobuf,
+    ) as KObject;
+  if (verb !== 'patch') throw errors.methodNotSupported(gr, verb);
+  const type = mediaType(req.headers['content-type']) as PatchType;
+  if (!(PATCH_TYPES as readonly string[]).includes(type) || type === 'application/apply-patch+yaml')
+    throw errors.unsupportedMediaType(type, PATCH_TYPES);
+  if (!deps.patcher) throw errors.unsupportedMediaType(type, []);
+  const doc = decodePatch(await readBody(req), type);
+  return deps.patcher.patch(type, deepCopy(current), doc, served, { fieldManager: '', force: false, now });
 }
 
 function intParam(q: URLSearchParams, name: string): number | undefined {
@@ -577,39 +607,23 @@ export class ResourceHandlers {
       sendJSON(res, 200, this.toScale(s, current));
       return;
     }
-    let scale: KObject;
-    if (info.verb === 'update') {
-      const body = await readBody(req);
-      scale = decodeBody(
-        body,
-        req.headers['content-type'],
-        { apiVersion: 'autoscaling/v1', kind: 'Scale' },
-        this.d.protobuf,
-      ) as KObject;
-    } else if (info.verb === 'patch') {
-      const type = mediaType(req.headers['content-type']) as PatchType;
-      if (!(PATCH_TYPES as readonly string[]).includes(type) || type === 'application/apply-patch+yaml')
-        throw errors.unsupportedMediaType(type, PATCH_TYPES);
-      if (!this.d.patcher) throw errors.unsupportedMediaType(type, []);
-      const doc = decodePatch(await readBody(req), type);
-      const scaleServed: Served = {
-        ...s,
-        gv: 'autoscaling/v1',
-        strategy: {
-          ...s.strategy,
-          info: { ...s.strategy.info, kind: 'Scale', group: 'autoscaling', version: 'v1' },
-        },
-      };
-      scale = this.d.patcher.patch(type, this.toScale(s, current), doc, scaleServed, {
-        fieldManager: '',
-        force: false,
-        now: ctx.now,
-      });
-    } else
-      throw errors.methodNotSupported(
-        { group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` },
-        info.verb,
-      );
+    const scaleServed: Served = {
+      ...s,
+      gv: 'autoscaling/v1',
+      strategy: {
+        ...s.strategy,
+        info: { ...s.strategy.info, kind: 'Scale', group: 'autoscaling', version: 'v1' },
+      },
+    };
+    const scale = await requestedSubresourceObject(
+      req,
+      info.verb,
+      this.toScale(s, current),
+      scaleServed,
+      this.d,
+      { group: s.strategy.info.group, resource: `${s.strategy.info.resource}/scale` },
+      ctx.now,
+    );
     const spec = isPlainObject(scale['spec']) ? scale['spec'] : {};
     const replicas = spec['replicas'];
     if (

@@ -11,12 +11,11 @@ import { deepCopy, isPlainObject, type KObject } from '../../api/object.ts';
 import { errors } from '../../api/status.ts';
 import { validatePodSpec } from '../../registry/core/pod-spec.ts';
 import type { RequestContext } from '../../registry/types.ts';
-import { decodeBody, decodePatch, type ProtobufDecoder } from '../body.ts';
+import type { ProtobufDecoder } from '../body.ts';
 import type { GenericRegistry } from '../generic-registry.ts';
-import { readBody, sendJSON } from '../http-util.ts';
-import { mediaType } from '../negotiate.ts';
+import { sendJSON } from '../http-util.ts';
 import type { RequestInfo } from '../request-info.ts';
-import { PATCH_TYPES, type Patcher, type PatchType } from '../resource-handlers.ts';
+import { dryRunOf, requestedSubresourceObject, type Patcher } from '../resource-handlers.ts';
 import type { Served } from '../resources.ts';
 
 const GR = { group: '', resource: 'pods/ephemeralcontainers' };
@@ -53,22 +52,15 @@ export function podEphemeralContainersHandler(
   ): Promise<void> => {
     const pod = registry.get(s, info.namespace, info.name);
     if (info.verb === 'get') return sendJSON(res, 200, pod);
-    let wanted: KObject;
-    if (info.verb === 'update') {
-      wanted = decodeBody(
-        await readBody(req),
-        req.headers['content-type'],
-        { apiVersion: 'v1', kind: 'Pod' },
-        protobuf,
-      ) as KObject;
-    } else if (info.verb === 'patch') {
-      const type = mediaType(req.headers['content-type']) as PatchType;
-      if (!(PATCH_TYPES as readonly string[]).includes(type) || type === 'application/apply-patch+yaml')
-        throw errors.unsupportedMediaType(type, PATCH_TYPES);
-      if (!patcher) throw errors.unsupportedMediaType(type, []);
-      const doc = decodePatch(await readBody(req), type);
-      wanted = patcher.patch(type, deepCopy(pod), doc, s, { fieldManager: '', force: false, now: ctx.now });
-    } else throw errors.methodNotSupported(GR, info.verb);
+    const wanted = await requestedSubresourceObject(
+      req,
+      info.verb,
+      pod,
+      s,
+      { patcher, protobuf },
+      GR,
+      ctx.now,
+    );
     const { list, changed } = mergeEphemeral(ephemeralOf(pod), ephemeralOf(wanted));
     const next = deepCopy(pod);
     const spec = next['spec'] as PodSpec;
@@ -89,7 +81,7 @@ export function podEphemeralContainersHandler(
       info.namespace,
       info.name,
       next,
-      { ...ctx, dryRun: q.getAll('dryRun').length > 0 },
+      { ...ctx, dryRun: dryRunOf(q.getAll('dryRun')) },
       { subresource: 'ephemeralcontainers', fieldManager: q.get('fieldManager') ?? undefined },
     );
     sendJSON(res, 200, r.object);
