@@ -153,6 +153,12 @@ test('pods at 100 % of their cpu request against a 50 % target: 2 → 4 replicas
     ),
     eventsFor('web').join('\n'),
   );
+  // A spec change is acted on at once (generation), not at the next 15 s resync: maxReplicas 3 < 4.
+  assert.equal(f.client.get(HPAS, NS, 'web').metadata.generation, 1);
+  f.client.patch(HPAS, NS, 'web', 'application/merge-patch+json', { spec: { maxReplicas: 3 } });
+  assert.equal(f.client.get(HPAS, NS, 'web').metadata.generation, 2);
+  await waitFor('scaled to maxReplicas 3', () => replicasOf('web') === 3);
+  f.client.patch(HPAS, NS, 'web', 'application/merge-patch+json', { spec: { maxReplicas: 10 } });
   // At 25 m per pod (25 %), scaling down waits for the 5-minute stabilization window: still 4.
   usage.set('web-', 25);
   await new Promise((r) => setTimeout(r, 600));

@@ -112,6 +112,8 @@ export const hpaV2Strategy: Strategy = {
     { shortNames: ['hpa'], categories: ['all'] },
   ),
   hasStatus: true,
+  // metadata.generation counts spec changes, as upstream (the autoscaler reacts to them at once).
+  tracksGeneration: true,
   defaults(obj) {
     const s = (obj['spec'] ??= {}) as Obj;
     s['minReplicas'] ??= 1;
@@ -189,6 +191,8 @@ export const hpaV1Strategy: Strategy = {
     { shortNames: ['hpa'], categories: ['all'] },
   ),
   hasStatus: true,
+  // metadata.generation counts spec changes, as upstream (the autoscaler reacts to them at once).
+  tracksGeneration: true,
   defaults(obj) {
     const s = (obj['spec'] ??= {}) as Obj;
     s['minReplicas'] ??= 1;
