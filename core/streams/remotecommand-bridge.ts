@@ -6,6 +6,7 @@
  * the stdin stream); the server's error stream holds the command's Status (Success, or NonZeroExitCode
  * with the ExitCode cause), which goes out on channel 3 before the close.
  */
+import type { Writable } from 'node:stream';
 import type WebSocket from 'ws';
 import type { SpdyClientSession, SpdyClientStream } from './spdy/client.ts';
 import { Channel, channelMessage, parseChannelMessage } from './ws-channels.ts';
@@ -57,7 +58,8 @@ export function finishCommand(ws: WebSocket, status: string): void {
 
 /**
  * Runs the bridge until the command ends or either side goes away. `v5` lets [0xFF, 0] close stdin;
- * a v4 client cannot end stdin (its closing ends everything).
+ * a v4 client cannot end stdin (its closing ends everything). `directSocket`, the socket under `ws`,
+ * takes output frames built in place (see DirectFrames).
  */
 export async function bridgeRemoteCommand(
   ws: WebSocket,
@@ -65,6 +67,7 @@ export async function bridgeRemoteCommand(
   session: SpdyClientSession,
   opts: RemoteCommandOptions,
   v5: boolean,
+  directSocket?: Writable,
 ): Promise<void> {
   const open = (type: string): SpdyClientStream => {
     const s = session.openStream({ streamtype: type });
@@ -78,7 +81,19 @@ export async function bridgeRemoteCommand(
   const resize = opts.tty ? open('resize') : undefined;
 
   const toUser = (channel: number, s: SpdyClientStream | undefined): Promise<void> =>
-    s ? pipeToWebSocket(s, ws, (b) => channelMessage(channel, b)) : Promise.resolve();
+    s
+      ? pipeToWebSocket(
+          s,
+          ws,
+          (b) => channelMessage(channel, b),
+          // Payloads received into the session's pool become whole frames in place (no copy).
+          directSocket && {
+            socket: directSocket,
+            frame: (b) => session.pool.webSocketFrame(b, channel),
+            written: (f) => session.pool.give(f),
+          },
+        )
+      : Promise.resolve();
   const outputDone = Promise.all([toUser(Channel.STDOUT, stdout), toUser(Channel.STDERR, stderr)]);
 
   inbox((data) => {

@@ -1,25 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { splice } from './splice.ts';
-
-/** A connected loopback TCP pair [client end, server end]. */
-async function socketPair(): Promise<{ a: Socket; b: Socket; server: Server }> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const accepted = new Promise<Socket>((r) => server.once('connection', r));
-  const a = connect((server.address() as AddressInfo).port, '127.0.0.1');
-  const b = await accepted;
-  server.close();
-  return { a, b, server };
-}
+import { socketPair } from './testing/socket-pair.ts';
 
 /** Two pairs spliced in the middle: outer1 ⇄ [s1 | s2] ⇄ outer2. */
 async function tunnel(headForB?: Buffer, headForA?: Buffer) {
   const p1 = await socketPair();
   const p2 = await socketPair();
-  const s = splice(p1.b, p2.a, headForB, headForA);
+  const s = splice(p1.b, p2.a, { headForB, headForA });
   return { left: p1.a, right: p2.b, inner: [p1.b, p2.a] as const, s };
 }
 

@@ -6,6 +6,8 @@
  * once on an error).
  */
 import type { Duplex } from 'node:stream';
+import type { BorrowedReads } from './borrowed-reads.ts';
+import { SlabWriter } from './slab-writer.ts';
 
 /** How long a side whose peer closed gets to flush before it is destroyed. */
 const FLUSH_GRACE_MS = 5000;
@@ -53,8 +55,25 @@ function endThenDestroy(s: Duplex): void {
 const whenClosed = (s: Duplex): Promise<void> =>
   new Promise((resolve) => (s.destroyed && s.closed ? resolve() : s.once('close', () => resolve())));
 
-/** Splices `a` and `b`; `headA`/`headB` are bytes already read from a (for b) and b (for a). */
-export function splice(a: Duplex, b: Duplex, headForB?: Buffer, headForA?: Buffer): Splice {
+/** Copies `from`, read through borrowed reads, into `to` (see SlabWriter); ends `to` at the end. */
+function pumpBorrowed(from: Duplex, reads: BorrowedReads, to: Duplex): void {
+  const w = new SlabWriter(to, () => reads.resume());
+  reads.setSink((bytes) => w.write(bytes));
+  from.once('end', () => w.end());
+}
+
+export interface SpliceOptions {
+  /** Bytes already read from `a`, for `b` (written first). */
+  headForB?: Buffer;
+  /** Bytes already read from `b`, for `a` (written first). */
+  headForA?: Buffer;
+  /** `b` was created with these as its `onread`: it is read through them instead of 'data'. */
+  bReads?: BorrowedReads;
+}
+
+/** Splices `a` and `b`. */
+export function splice(a: Duplex, b: Duplex, opts: SpliceOptions = {}): Splice {
+  const { headForB, headForA, bReads } = opts;
   const destroy = (): void => {
     a.destroy();
     b.destroy();
@@ -70,6 +89,7 @@ export function splice(a: Duplex, b: Duplex, headForB?: Buffer, headForA?: Buffe
   if (headForB?.length) b.write(headForB);
   if (headForA?.length) a.write(headForA);
   pump(a, b);
-  pump(b, a);
+  if (bReads) pumpBorrowed(b, bReads, a);
+  else pump(b, a);
   return { closed: Promise.all([whenClosed(a), whenClosed(b)]).then(() => undefined), destroy };
 }

@@ -7,6 +7,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { BorrowedReads } from '../../streams/borrowed-reads.ts';
 import { splice } from '../../streams/splice.ts';
 import { keepSocketOpen } from '../../streams/upgrade.ts';
 import { AgentError } from './status.ts';
@@ -26,10 +27,15 @@ export function upgradeRequest(url: URL, protocols: readonly string[]): string {
   );
 }
 
-function connectTo(url: URL): Promise<Socket> {
+function connectTo(url: URL, reads: BorrowedReads): Promise<Socket> {
   if (url.protocol !== 'http:') throw new AgentError(500, `unsupported streaming server URL ${url.href}`);
   return new Promise((resolve, reject) => {
-    const s = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) });
+    const s = connect({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 80),
+      onread: reads.onread,
+    });
+    reads.attach(s);
     s.setTimeout(CONNECT_TIMEOUT_MS, () =>
       s.destroy(new Error(`no connection to the streaming server within ${CONNECT_TIMEOUT_MS} ms`)),
     );
@@ -53,8 +59,11 @@ export async function tunnelToStreamingServer(
   protocols: readonly string[],
 ): Promise<{ close(): void; closed: Promise<void> }> {
   let backend: Socket;
+  // The streaming server's output (the bulk of exec and port-forward) is read without an allocation
+  // per read (borrowed-reads.ts).
+  const reads = new BorrowedReads();
   try {
-    backend = await connectTo(new URL(streamingUrl));
+    backend = await connectTo(new URL(streamingUrl), reads);
   } catch (e) {
     throw e instanceof AgentError
       ? e
@@ -67,6 +76,6 @@ export async function tunnelToStreamingServer(
   keepSocketOpen(client);
   keepSocketOpen(backend);
   backend.write(upgradeRequest(new URL(streamingUrl), protocols));
-  const s = splice(client, backend, head);
+  const s = splice(client, backend, { headForB: head, bReads: reads });
   return { close: s.destroy, closed: s.closed };
 }

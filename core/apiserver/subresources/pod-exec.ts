@@ -95,13 +95,12 @@ export function podRemoteCommand(nodes: NodeConnector, kind: 'exec' | 'attach'):
       const agent = await nodes.spdyTunnel(target, path, [protocol]);
       if (socket.destroyed) return void agent.socket.destroy();
       switchToSpdy(socket, agent.protocol || protocol);
-      splice(socket, agent.socket, head, agent.head);
+      splice(socket, agent.socket, { headForB: head, bReads: agent.reads });
       return;
     }
     // WebSocket (kubectl 1.30+, client-node): translated here to SPDY towards the streaming server.
     const agent = await nodes.spdyTunnel(target, path, [STREAMING_SERVER_PROTOCOL]);
-    if (agent.head.length) agent.socket.unshift(agent.head);
-    const session = new SpdyClientSession(agent.socket);
+    const session = new SpdyClientSession(agent.socket, agent.reads);
     if (socket.destroyed) return session.close();
     const user = await acceptWebSocket(req, socket, head, protocol).catch((e: unknown) => {
       session.close();
@@ -109,7 +108,7 @@ export function podRemoteCommand(nodes: NodeConnector, kind: 'exec' | 'attach'):
     });
     const inbox: Inbox = (h) =>
       user.on('message', (d: Buffer | ArrayBuffer | Buffer[], bin: boolean) => h(messageBuffer(d), bin));
-    void bridgeRemoteCommand(user, inbox, session, opts, protocol === V5_PROTOCOL);
+    void bridgeRemoteCommand(user, inbox, session, opts, protocol === V5_PROTOCOL, socket);
   };
 }
 

@@ -58,7 +58,7 @@ export function podPortForwardHandler(nodes: NodeConnector): UpgradeHandler {
       const agent = await tunnel();
       if (socket.destroyed) return void agent.socket.destroy();
       switchToSpdy(socket, PORTFORWARD_SPDY_PROTOCOL);
-      splice(socket, agent.socket, head, agent.head);
+      splice(socket, agent.socket, { headForB: head, bReads: agent.reads });
       return;
     }
     if (!isWebSocketUpgrade(req)) throw errors.badRequest('Upgrade request required');
@@ -69,7 +69,7 @@ export function podPortForwardHandler(nodes: NodeConnector): UpgradeHandler {
         agent.socket.destroy();
         throw e;
       });
-      splice(webSocketByteStream(ws), agent.socket, undefined, agent.head);
+      splice(webSocketByteStream(ws), agent.socket, { bReads: agent.reads });
       return;
     }
     const ports = parsePorts(q);
@@ -79,8 +79,7 @@ export function podPortForwardHandler(nodes: NodeConnector): UpgradeHandler {
         `unable to upgrade connection: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${WS_CHANNEL_PROTOCOLS.join(' ')}]`,
       );
     const agent = await tunnel(ports);
-    if (agent.head.length) agent.socket.unshift(agent.head);
-    const session = new SpdyClientSession(agent.socket);
+    const session = new SpdyClientSession(agent.socket, agent.reads);
     const ws = await acceptWebSocket(req, socket, head, protocol ?? '').catch((e: unknown) => {
       session.close();
       throw e;

@@ -25,6 +25,9 @@ import {
 } from './frames.ts';
 import { HeaderCompressor, HeaderDecompressor, type HeaderMap } from './header-codec.ts';
 import { keepSocketOpen } from '../upgrade.ts';
+import type { BorrowedReads } from '../borrowed-reads.ts';
+import { HeadroomPool } from '../headroom-pool.ts';
+import { BorrowedFrameParser } from './borrowed-frame-parser.ts';
 
 const DATA_CHUNK = 32 * 1024;
 
@@ -35,7 +38,9 @@ export class SpdyClientStream extends Duplex {
     readonly id: number,
     readonly headers: HeaderMap,
   ) {
-    super({ allowHalfOpen: true });
+    // Output is buffered up to 1 MiB before the connection pauses (with the default 16 KiB every
+    // 32 KiB DATA frame paused and resumed the transport's reading).
+    super({ allowHalfOpen: true, readableHighWaterMark: 1024 * 1024 });
   }
   override _read(): void {
     this.session.resumeTransport();
@@ -53,7 +58,13 @@ export class SpdyClientStream extends Duplex {
 }
 
 export class SpdyClientSession {
+  /**
+   * Where DATA payloads are received when the transport is read through BorrowedReads: a consumer
+   * may turn one into a WebSocket channel message in place (`pool.prefixed`) and give it back.
+   */
+  readonly pool = new HeadroomPool();
   private readonly reader = new FrameReader();
+  private readonly borrowedParser = new BorrowedFrameParser(this.pool);
   private readonly compressor = new HeaderCompressor();
   private readonly decompressor = new HeaderDecompressor();
   private readonly streams = new Map<number, SpdyClientStream>();
@@ -61,8 +72,17 @@ export class SpdyClientSession {
   private closed = false;
   private readonly closeHandlers: (() => void)[] = [];
 
-  constructor(private readonly transport: Duplex) {
-    transport.on('data', (chunk: Buffer) => this.onData(chunk));
+  /** `reads`: the transport was created with them as its `onread` (it emits no 'data'). */
+  constructor(
+    private readonly transport: Duplex,
+    reads?: BorrowedReads,
+  ) {
+    if (reads)
+      reads.setSink((bytes) => {
+        this.onFrames(() => this.borrowedParser.push(bytes));
+        return true; // a slow stream pauses the transport itself (onDataFrame)
+      });
+    else transport.on('data', (chunk: Buffer) => this.onFrames(() => this.reader.push(chunk)));
     transport.on('end', () => this.close());
     transport.on('close', () => this.close());
     transport.on('error', () => this.close());
@@ -124,11 +144,9 @@ export class SpdyClientSession {
     for (const cb of this.closeHandlers.splice(0)) cb();
   }
 
-  private onData(chunk: Buffer): void {
-    let frames: Frame[];
+  private onFrames(parse: () => Frame[]): void {
     try {
-      frames = this.reader.push(chunk);
-      for (const f of frames) {
+      for (const f of parse()) {
         if (this.closed) return;
         if (f.kind === 'data') this.onDataFrame(f.streamId, f.flags, f.data);
         else this.onControl(f.type, f.flags, f.payload);
