@@ -19,6 +19,7 @@ import { EndpointsController } from './endpoints.ts';
 import { EndpointSliceController } from './endpointslices.ts';
 import { NodeLifecycleController } from './node-lifecycle.ts';
 import { TaintEvictionController } from './taint-eviction.ts';
+import { DisruptionController } from './disruption.ts';
 import { NodeIpamController } from './node-ipam.ts';
 import { PodGCController } from './pod-gc.ts';
 import { ResourceQuotaController } from './resourcequota.ts';
@@ -107,6 +108,7 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
     name: 'taint-eviction-controller',
     start: (c) => started(new TaintEvictionController(c.client, c.informers)),
   },
+  { name: 'disruption', start: (c) => started(new DisruptionController(c.client, c.informers)) },
   { name: 'nodeipam', start: (c) => started(new NodeIpamController(c.client, c.informers, c.podCIDR)) },
   { name: 'podgc', start: (c) => started(new PodGCController(c.client, c.informers)) },
   { name: 'resourcequota', start: (c) => started(new ResourceQuotaController(c.client, c.informers)) },
