@@ -5,6 +5,7 @@ import { StatusError } from '../../api/status.ts';
 import type { RequestContext } from '../../registry/types.ts';
 import type { GenericRegistry } from '../generic-registry.ts';
 import type { Served } from '../resources.ts';
+import { podStrategy } from '../../registry/core/pods.ts';
 import {
   admitPodPriority,
   defaultPriorityClass,
@@ -110,6 +111,47 @@ test('unknown classes and contradicting priority/preemptionPolicy are refused as
   );
   // The value the class gives is fine.
   assert.equal(specOf(admit(pod({ priorityClassName: 'high', priority: 1000 }), [high])).priority, 1000);
+});
+
+test('after the pods strategy has filled its defaults, what the creator wrote is still what is checked', () => {
+  /** A pod as a client sends it, prepared by the registry (priority 0, PreemptLowerPriority), then admitted. */
+  const created = (spec: Record<string, unknown>, classes: PriorityClassView[]): KObject => {
+    const p: KObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'i' }], ...spec },
+    };
+    podStrategy.prepareForCreate?.(p, {} as RequestContext);
+    return admit(p, classes);
+  };
+  // Upstream refuses an explicit 0 or PreemptLowerPriority that contradicts the class, like any other value.
+  forbidden(
+    () => created({ priorityClassName: 'high', priority: 0 }, [high]),
+    'pods "p" is forbidden: the integer value of priority (0) must not be provided in pod spec; priority admission controller computed 1000 from the given PriorityClass name',
+  );
+  forbidden(
+    () => created({ priorityClassName: 'polite', preemptionPolicy: 'PreemptLowerPriority' }, [polite]),
+    'pods "p" is forbidden: the string value of PreemptionPolicy (PreemptLowerPriority) must not be provided in pod spec; priority admission controller computed Never from the given PriorityClass name',
+  );
+  forbidden(
+    () => created({ priorityClassName: 'system-node-critical', priority: 5 }, []),
+    'pods "p" is forbidden: the integer value of priority (5) must not be provided in pod spec; priority admission controller computed 2000001000 from the given PriorityClass name',
+  );
+  // Nothing given: the class decides; the class's own values are accepted when given.
+  assert.deepEqual(
+    [
+      specOf(created({ priorityClassName: 'polite' }, [polite])).priority,
+      specOf(created({ priorityClassName: 'polite' }, [polite])).preemptionPolicy,
+    ],
+    [500, 'Never'],
+  );
+  assert.equal(specOf(created({ priorityClassName: 'high', priority: 1000 }, [high])).priority, 1000);
+  assert.equal(
+    specOf(created({ priority: 0 }, [])).priority,
+    0,
+    'no class, no default: 0 is what admission computes',
+  );
 });
 
 test('only one globalDefault class', () => {

@@ -8,13 +8,14 @@
  * created at cluster start by bootstrapSystemPriorityClasses) cannot be deleted.
  *
  * The pods registry's prepareForCreate already filled in priority 0 (or a system class's value) and
- * PreemptLowerPriority before admission runs, so those prepared values count as "not given by the
- * user": only other values contradicting the class are refused.
+ * PreemptLowerPriority before admission runs; it records what the creator wrote (creatorPriority), and
+ * that is what is checked against the class. A spec that did not come through prepareForCreate (direct
+ * calls) has its prepared values counted as "not given".
  */
 import type { KObject } from '../../api/object.ts';
 import { errors, StatusError } from '../../api/status.ts';
 import type { InProcessClient, ResourceRef } from '../../client/in-process.ts';
-import { systemPriorityClasses } from '../../registry/core/pods.ts';
+import { creatorPriority, systemPriorityClasses } from '../../registry/core/pods.ts';
 import type { AdmissionPlugin, GenericRegistry } from '../generic-registry.ts';
 
 const PREEMPT_LOWER = 'PreemptLowerPriority';
@@ -96,8 +97,9 @@ export function admitPodPriority(
     priority = pc.value;
     policy = pc.preemptionPolicy;
   }
-  const given = spec.priority;
-  if (typeof given === 'number' && given !== priority && given !== prepared)
+  const creator = creatorPriority(spec);
+  const given = creator ? creator.priority : spec.priority === prepared ? undefined : spec.priority;
+  if (typeof given === 'number' && given !== priority)
     throw errors.forbidden(
       podsGR,
       name,
@@ -105,8 +107,12 @@ export function admitPodPriority(
     );
   spec.priority = priority;
   if (policy) {
-    const own = spec.preemptionPolicy;
-    if (own && own !== policy && own !== PREEMPT_LOWER)
+    const own = creator
+      ? creator.preemptionPolicy
+      : spec.preemptionPolicy === PREEMPT_LOWER
+        ? undefined
+        : spec.preemptionPolicy;
+    if (own && own !== policy)
       throw errors.forbidden(
         podsGR,
         name,

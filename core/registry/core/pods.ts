@@ -126,6 +126,29 @@ export const systemPriorityClasses: Readonly<Record<string, number>> = {
  * their value; preemptionPolicy defaults to PreemptLowerPriority. (A PriorityClass lookup, when wired,
  * should call `applyPriority(spec, value, policy)` instead.)
  */
+/** What a pod's creator wrote in spec.priority / preemptionPolicy, before prepareForCreate filled them. */
+export interface CreatorPriority {
+  priority?: number;
+  preemptionPolicy?: string;
+}
+const creatorPriorities = new WeakMap<object, CreatorPriority>();
+
+/**
+ * For Priority admission, which runs after prepareForCreate on the same object: the values the creator
+ * gave (upstream refuses any that contradicts the class, even 0 or PreemptLowerPriority); undefined for a
+ * spec that did not come through prepareForCreate.
+ */
+export function creatorPriority(spec: object): CreatorPriority | undefined {
+  return creatorPriorities.get(spec);
+}
+
+function recordCreatorPriority(spec: Mutable<PodSpec>): void {
+  const given: CreatorPriority = {};
+  if (typeof spec.priority === 'number') given.priority = spec.priority;
+  if (typeof spec.preemptionPolicy === 'string') given.preemptionPolicy = spec.preemptionPolicy;
+  creatorPriorities.set(spec, given);
+}
+
 export function applyPriority(spec: Mutable<PodSpec>, value?: number, policy?: string): void {
   if (value !== undefined) spec.priority = value;
   else if (spec.priorityClassName && systemPriorityClasses[spec.priorityClassName] !== undefined)
@@ -547,6 +570,7 @@ export const podStrategy: CoreStrategy = {
     pod.status = { phase: 'Pending', qosClass: computePodQOS(pod.spec) };
     schedulingGatedCondition(pod);
     addDefaultTolerations(pod.spec);
+    recordCreatorPriority(pod.spec);
     applyPriority(pod.spec);
   },
   prepareForUpdate(obj, old) {
