@@ -5,12 +5,9 @@
  */
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
-import { spdyUpgradeHeaders } from '../streams/spdy/client.ts';
-import { BorrowedReads } from '../streams/borrowed-reads.ts';
-import { dialUpgrade, UpgradeRefused, upgradeRequestHead } from '../streams/upgrade-dial.ts';
-import { keepSocketOpen } from '../streams/upgrade.ts';
+import { dialSpdyTls, type SpdyTlsConnection } from '../streams/spdy/client.ts';
+import { UpgradeRefused } from '../streams/upgrade-dial.ts';
 import type { KObject } from '../api/object.ts';
 import { errors, StatusError, type Status } from '../api/status.ts';
 import type { GenericRegistry } from './generic-registry.ts';
@@ -39,15 +36,6 @@ interface PodShape {
 }
 
 export const pod = (o: KObject): PodShape => o as unknown as PodShape;
-
-/** A SPDY/3.1 connection to the agent, upgraded. */
-export interface AgentTunnel {
-  socket: TLSSocket;
-  /** The socket's reads (its `onread`): the agent's bytes after the 101 are held there. */
-  reads: BorrowedReads;
-  /** The protocol chosen (X-Stream-Protocol-Version of the 101). */
-  protocol: string;
-}
 
 /** The WebSocket keep-alive towards the agent (the agent pings too). */
 const AGENT_PING_MS = 20_000;
@@ -136,27 +124,9 @@ export class NodeConnector {
    * the 101; another answer rejects with the agent's Status (or the streaming server's text as a 500).
    * The connection is read without an allocation per read (borrowed-reads.ts): it carries the bulk.
    */
-  async spdyTunnel(t: NodeTarget, path: string, protocols: readonly string[]): Promise<AgentTunnel> {
-    const opts = this.tls(t);
-    const reads = new BorrowedReads();
-    // tls.connect takes net's `onread` (Node's tls docs); @types/node leaves it out of ConnectionOptions.
-    const options: ConnectionOptions & { onread: BorrowedReads['onread'] } = {
-      host: t.address,
-      port: t.port,
-      ...opts,
-      onread: reads.onread,
-    };
-    const socket = tlsConnect(options);
-    reads.attach(socket);
-    const host = t.address.includes(':') ? `[${t.address}]` : t.address;
+  async spdyTunnel(t: NodeTarget, path: string, protocols: readonly string[]): Promise<SpdyTlsConnection> {
     try {
-      const head = await dialUpgrade(
-        socket,
-        reads,
-        upgradeRequestHead('POST', path, `${host}:${t.port}`, spdyUpgradeHeaders(protocols)),
-      );
-      keepSocketOpen(socket);
-      return { socket, reads, protocol: head.headers.get('x-stream-protocol-version')?.[0] ?? '' };
+      return await dialSpdyTls({ host: t.address, port: t.port, ...this.tls(t) }, path, protocols);
     } catch (e) {
       if (e instanceof UpgradeRefused) throw statusFromBody(e.statusCode, e.body);
       throw dialError(t, e as Error);

@@ -13,9 +13,9 @@ import type { CriContainer, CriContainerStatusResponse, CriPodSandbox } from '..
 import type { StreamCri } from './containers.ts';
 import { route, startAgentServer, type AgentServer } from './server.ts';
 import { get, openWebSocket, type EndpointTarget } from './test-client.ts';
-import { request } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import { awaitSpdyUpgrade, SpdyDialError, spdyUpgradeHeaders } from '../../streams/spdy/client.ts';
+import { dialSpdyTls } from '../../streams/spdy/client.ts';
+import { UpgradeRefused } from '../../streams/upgrade-dial.ts';
 
 const labels = (name: string, uid = 'u1'): Record<string, string> => ({
   'io.kubernetes.pod.namespace': 'ns',
@@ -260,19 +260,12 @@ describe('agent endpoint: routing and authentication', () => {
     });
     await new Promise<void>((r) => runtime.listen(0, '127.0.0.1', r));
     streamingUrl = `http://127.0.0.1:${(runtime.address() as AddressInfo).port}/exec/token-1`;
+    /** The API server's dial (NodeConnector.spdyTunnel). */
     const upgrade = (t: EndpointTarget, path: string) =>
-      awaitSpdyUpgrade(
-        request({
-          host: t.host,
-          port: t.port,
-          path,
-          method: 'POST',
-          ca: t.caPem,
-          servername: t.servername,
-          cert: t.certPem,
-          key: t.keyPem,
-          headers: spdyUpgradeHeaders(['v4.channel.k8s.io', 'v3.channel.k8s.io']),
-        }),
+      dialSpdyTls(
+        { host: t.host, port: t.port, ca: t.caPem, servername: t.servername, cert: t.certPem, key: t.keyPem },
+        path,
+        ['v4.channel.k8s.io', 'v3.channel.k8s.io'],
       );
     const conn = await upgrade(ok, '/exec/ns/web/main?command=tunnel&stdout=1');
     assert.equal(conn.protocol, 'v4.channel.k8s.io');
@@ -284,10 +277,11 @@ describe('agent endpoint: routing and authentication', () => {
     );
     assert.equal(server.openStreams(), 1);
     const echoed = new Promise<string>((resolve) => {
-      let got = conn.head.toString();
-      conn.socket.on('data', (b: Buffer) => {
+      let got = '';
+      conn.reads.setSink((b) => {
         got += b.toString();
         if (got.length >= 9) resolve(got);
+        return true;
       });
     });
     conn.socket.write('ping-pong');
@@ -298,13 +292,13 @@ describe('agent endpoint: routing and authentication', () => {
     assert.equal(server.openStreams(), 0, 'the tunnel is gone with its client');
     // Failures are Status answers before any 101, the same as for WebSockets.
     const refused = await upgrade(ok, '/exec/ns/web/main?stdout=1').catch((e: unknown) => e);
-    assert.ok(refused instanceof SpdyDialError);
+    assert.ok(refused instanceof UpgradeRefused);
     assert.equal(refused.statusCode, 400);
     assert.match(refused.message, /at least one command/);
     const forbidden = await upgrade(other, '/exec/ns/web/main?command=tunnel&stdout=1').catch(
       (e: unknown) => e,
     );
-    assert.equal((forbidden as SpdyDialError).statusCode, 403);
+    assert.equal((forbidden as UpgradeRefused).statusCode, 403);
     runtime.close();
   });
 });

@@ -9,23 +9,13 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BorrowedReads } from '../../streams/borrowed-reads.ts';
 import { splice } from '../../streams/splice.ts';
+import { spdyUpgradeHeaders } from '../../streams/spdy/client.ts';
+import { upgradeRequestHead } from '../../streams/upgrade-dial.ts';
 import { keepSocketOpen } from '../../streams/upgrade.ts';
 import { AgentError } from './status.ts';
 
 /** How long the streaming server gets to accept the TCP connection. */
 const CONNECT_TIMEOUT_MS = 10_000;
-
-/** The upgrade request sent to the streaming server for `url`, offering `protocols`. */
-export function upgradeRequest(url: URL, protocols: readonly string[]): string {
-  return (
-    `POST ${url.pathname}${url.search} HTTP/1.1\r\n` +
-    `Host: ${url.host}\r\n` +
-    'Connection: Upgrade\r\n' +
-    'Upgrade: SPDY/3.1\r\n' +
-    protocols.map((p) => `X-Stream-Protocol-Version: ${p}\r\n`).join('') +
-    'Content-Length: 0\r\n\r\n'
-  );
-}
 
 function connectTo(url: URL, reads: BorrowedReads): Promise<Socket> {
   if (url.protocol !== 'http:') throw new AgentError(500, `unsupported streaming server URL ${url.href}`);
@@ -75,7 +65,10 @@ export async function tunnelToStreamingServer(
   }
   keepSocketOpen(client);
   keepSocketOpen(backend);
-  backend.write(upgradeRequest(new URL(streamingUrl), protocols));
+  const url = new URL(streamingUrl);
+  backend.write(
+    upgradeRequestHead('POST', `${url.pathname}${url.search}`, url.host, spdyUpgradeHeaders(protocols)),
+  );
   const s = splice(client, backend, { headForB: head, bReads: reads });
   return { close: s.destroy, closed: s.closed };
 }

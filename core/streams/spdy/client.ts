@@ -5,9 +5,9 @@
  * answers each SYN_STREAM with a SYN_REPLY (read only to keep the header zlib context in step). No flow
  * control (spdystream grants no window and ignores ours).
  */
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import {
   encodeControlFrame,
   encodeDataFrame,
@@ -25,7 +25,8 @@ import {
 } from './frames.ts';
 import { HeaderCompressor, HeaderDecompressor, type HeaderMap } from './header-codec.ts';
 import { keepSocketOpen } from '../upgrade.ts';
-import type { BorrowedReads } from '../borrowed-reads.ts';
+import { BorrowedReads } from '../borrowed-reads.ts';
+import { dialUpgrade, upgradeRequestHead } from '../upgrade-dial.ts';
 import { HeadroomPool } from '../headroom-pool.ts';
 import { BorrowedFrameParser } from './borrowed-frame-parser.ts';
 
@@ -60,11 +61,9 @@ export class SpdyClientStream extends Duplex {
 export class SpdyClientSession {
   /**
    * Where DATA payloads are received when the transport is read through BorrowedReads: a consumer
-   * may turn one into a WebSocket channel message in place (`pool.prefixed`) and give it back.
+   * may turn one into a WebSocket frame in place (`pool.webSocketFrame`) and give it back.
    */
   readonly pool = new HeadroomPool();
-  private readonly reader = new FrameReader();
-  private readonly borrowedParser = new BorrowedFrameParser(this.pool);
   private readonly compressor = new HeaderCompressor();
   private readonly decompressor = new HeaderDecompressor();
   private readonly streams = new Map<number, SpdyClientStream>();
@@ -77,12 +76,16 @@ export class SpdyClientSession {
     private readonly transport: Duplex,
     reads?: BorrowedReads,
   ) {
-    if (reads)
+    if (reads) {
+      const parser = new BorrowedFrameParser(this.pool);
       reads.setSink((bytes) => {
-        this.onFrames(() => this.borrowedParser.push(bytes));
+        this.onFrames(() => parser.push(bytes));
         return true; // a slow stream pauses the transport itself (onDataFrame)
       });
-    else transport.on('data', (chunk: Buffer) => this.onFrames(() => this.reader.push(chunk)));
+    } else {
+      const reader = new FrameReader();
+      transport.on('data', (chunk: Buffer) => this.onFrames(() => reader.push(chunk)));
+    }
     transport.on('end', () => this.close());
     transport.on('close', () => this.close());
     transport.on('error', () => this.close());
@@ -203,16 +206,6 @@ export class SpdyClientSession {
   }
 }
 
-export class SpdyDialError extends Error {
-  constructor(
-    message: string,
-    readonly statusCode: number | undefined,
-  ) {
-    super(message);
-    this.name = 'SpdyDialError';
-  }
-}
-
 /** The headers of a SPDY/3.1 upgrade request offering `protocols`. */
 export function spdyUpgradeHeaders(protocols: readonly string[]): Record<string, string | string[]> {
   return {
@@ -223,40 +216,61 @@ export function spdyUpgradeHeaders(protocols: readonly string[]): Record<string,
   };
 }
 
-export interface UpgradedConnection {
-  socket: Socket;
-  /** Bytes the server sent after its 101 (to be read first). */
-  head: Buffer;
-  /** The protocol the server chose (X-Stream-Protocol-Version of the 101). */
+/**
+ * Writes a SPDY/3.1 upgrade request for `pathAndQuery` offering `protocols` on `socket` (created with
+ * `reads.onread`) and waits for the 101; resolves with the protocol the server chose. A refusal rejects
+ * with UpgradeRefused (status and body).
+ */
+async function upgradeToSpdy(
+  socket: Socket,
+  reads: BorrowedReads,
+  pathAndQuery: string,
+  host: string,
+  protocols: readonly string[],
+  timeoutMs: number,
+): Promise<string> {
+  reads.attach(socket);
+  const head = await dialUpgrade(
+    socket,
+    reads,
+    upgradeRequestHead('POST', pathAndQuery, host, spdyUpgradeHeaders(protocols)),
+    timeoutMs,
+  );
+  keepSocketOpen(socket);
+  return head.headers.get('x-stream-protocol-version')?.[0] ?? '';
+}
+
+/** A SPDY/3.1 connection upgraded over TLS, read through `reads` (the bytes after the 101 are held there). */
+export interface SpdyTlsConnection {
+  socket: TLSSocket;
+  reads: BorrowedReads;
   protocol: string;
 }
 
-/**
- * Sends an upgrade request (made with spdyUpgradeHeaders) and resolves with the raw connection once
- * the server answers 101; any other answer rejects with a SpdyDialError carrying its status and body.
- */
-export function awaitSpdyUpgrade(req: ClientRequest, timeoutMs = 30_000): Promise<UpgradedConnection> {
-  return new Promise((resolve, reject) => {
-    req.setTimeout(timeoutMs);
-    req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
-      keepSocketOpen(socket);
-      resolve({ socket, head, protocol: String(res.headers['x-stream-protocol-version'] ?? '') });
-    });
-    req.on('response', (res: IncomingMessage) => {
-      const parts: Buffer[] = [];
-      res.on('data', (b: Buffer) => parts.push(b));
-      res.on('end', () => {
-        const body = Buffer.concat(parts).toString('utf8').trim();
-        reject(
-          new SpdyDialError(body || `streaming server answered ${res.statusCode ?? '?'}`, res.statusCode),
-        );
-      });
-      res.on('error', (e) => reject(e));
-    });
-    req.on('timeout', () => req.destroy(new Error(`spdy: no upgrade within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(e));
-    req.end();
-  });
+/** Dials `options` (host, port, certificates) over TLS and upgrades `pathAndQuery` to SPDY/3.1. */
+export async function dialSpdyTls(
+  options: ConnectionOptions & { host: string; port: number },
+  pathAndQuery: string,
+  protocols: readonly string[],
+  timeoutMs = 30_000,
+): Promise<SpdyTlsConnection> {
+  const reads = new BorrowedReads();
+  // tls.connect takes net's `onread` (Node's tls docs); @types/node leaves it out of ConnectionOptions.
+  const withReads: ConnectionOptions & { onread: BorrowedReads['onread'] } = {
+    ...options,
+    onread: reads.onread,
+  };
+  const socket = tlsConnect(withReads);
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const protocol = await upgradeToSpdy(
+    socket,
+    reads,
+    pathAndQuery,
+    `${host}:${options.port}`,
+    protocols,
+    timeoutMs,
+  );
+  return { socket, reads, protocol };
 }
 
 /**
@@ -268,8 +282,21 @@ export async function dialSpdy(
   protocols: readonly string[],
   timeoutMs = 30_000,
 ): Promise<{ session: SpdyClientSession; protocol: string }> {
-  const req = httpRequest(url, { method: 'POST', headers: spdyUpgradeHeaders(protocols) });
-  const { socket, head, protocol } = await awaitSpdyUpgrade(req, timeoutMs);
-  if (head.length) socket.unshift(head);
-  return { session: new SpdyClientSession(socket), protocol };
+  const u = new URL(url);
+  if (u.protocol !== 'http:') throw new Error(`unsupported streaming server URL ${url}`);
+  const reads = new BorrowedReads();
+  const socket = connect({
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(u.port || 80),
+    onread: reads.onread,
+  });
+  const protocol = await upgradeToSpdy(
+    socket,
+    reads,
+    `${u.pathname}${u.search}`,
+    u.host,
+    protocols,
+    timeoutMs,
+  );
+  return { session: new SpdyClientSession(socket, reads), protocol };
 }
