@@ -248,16 +248,15 @@ async function execRound(p: Paths, round: number): Promise<Map<string, number>> 
 
 async function execThroughput(p: Paths): Promise<string[][]> {
   step = 'writing the files to cat';
-  for (const [run, label] of [
-    [() => p.kubectl('1.33', ['exec', 'web', '--', ...writeFile(POD_FILE)]), 'pod'],
-    [
-      () => runOk('docker', ['exec', p.container, ...writeFile(NODE_FILE)], { timeoutMs: transferTimeout() }),
-      'node',
-    ],
-  ] as const) {
-    const size = Number((await run()).stdout.trim());
+  const written = async (label: string, r: ReturnType<typeof runOk>): Promise<void> => {
+    const size = Number((await r).stdout.trim());
     if (size !== BYTES) throw new Error(`the ${label}'s file has ${size} bytes, expected ${BYTES}`);
-  }
+  };
+  await written('pod', p.kubectl('1.33', ['exec', 'web', '--', ...writeFile(POD_FILE)]));
+  await written(
+    'node',
+    runOk('docker', ['exec', p.container, ...writeFile(NODE_FILE)], { timeoutMs: transferTimeout() }),
+  );
   const samples = new Map<string, number[]>();
   for (let i = 1; i <= RUNS; i++)
     for (const [label, ms] of await execRound(p, i)) samples.set(label, [...(samples.get(label) ?? []), ms]);

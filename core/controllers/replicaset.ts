@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { deepCopy, type KObject, rfc3339 } from '../api/object.ts';
+import { isPodReady, podReadyCondition } from '../api/pod-conditions.ts';
 import { StatusError } from '../api/status.ts';
 import { fromLabelSelectorObject, matchesLabels, type LabelSelector } from '../apiserver/label-selector.ts';
 import type { InProcessClient, ResourceRef } from '../client/in-process.ts';
@@ -87,13 +88,7 @@ interface PodStatus {
 const podStatus = (p: KObject): PodStatus => (p['status'] ?? {}) as PodStatus;
 const nodeName = (p: KObject): string => ((p['spec'] ?? {}) as { nodeName?: string }).nodeName ?? '';
 
-export function podReadyCondition(p: KObject): Condition | undefined {
-  return (podStatus(p).conditions ?? []).find((c) => c.type === 'Ready');
-}
-
-export function isPodReady(p: KObject): boolean {
-  return podReadyCondition(p)?.status === 'True';
-}
+export { isPodReady, podReadyCondition };
 
 /** Ready for at least minReadySeconds (podutil.IsPodAvailable). */
 export function isPodAvailable(p: KObject, minReadySeconds: number, now = Date.now()): boolean {

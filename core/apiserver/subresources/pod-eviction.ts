@@ -15,6 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deepCopy, isPlainObject, rfc3339, type KObject } from '../../api/object.ts';
 import { errors, StatusError, successStatus } from '../../api/status.ts';
+import { isPodReady } from '../../api/pod-conditions.ts';
 import {
   pdbSelects,
   pdbSpec,
@@ -52,10 +53,6 @@ function budgetError(cause: string, retryAfterSeconds: number): StatusError {
 const stillProcessing = (pdb: string): StatusError =>
   budgetError(`The disruption budget ${pdb} is still being processed by the server.`, 10);
 
-const isPodReady = (pod: KObject): boolean =>
-  (((pod['status'] ?? {}) as { conditions?: { type?: string; status?: string }[] }).conditions ?? []).some(
-    (c) => c.type === 'Ready' && c.status === 'True',
-  );
 const isConflict = (e: unknown): boolean => e instanceof StatusError && e.code === 409;
 const phaseOf = (pod: KObject): string => ((pod['status'] ?? {}) as { phase?: string }).phase ?? '';
 
